@@ -1,0 +1,24 @@
+/** Every way an archive can be refused, each with one line a custodian or operator can act on. */
+export type ArchiveErrorCode =
+  | 'not_archive'
+  | 'unsupported_version'
+  | 'truncated'
+  | 'bad_header'
+  | 'bad_manifest'
+  | 'no_matching_stanza'
+  | 'stanza_open_failed'
+  | 'header_mac_mismatch'
+  | 'commitment_mismatch'
+  | 'chunk_auth_failed'
+  | 'too_large'
+  | 'bad_argument';
+
+export class ArchiveError extends Error {
+  constructor(
+    readonly code: ArchiveErrorCode,
+    message: string,
+  ) {
+    super(message);
+    this.name = 'ArchiveError';
+  }
+}

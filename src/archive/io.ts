@@ -1,0 +1,158 @@
+/**
+ * Byte sources and sinks for the archive streams: files (large positional reads and writes),
+ * stdin/stdout, and in-memory buffers. A file sink writes to a temporary file in the target's
+ * directory and renames it only on commit, so a failed open leaves no plaintext behind (invariant 5).
+ */
+import { randomBytes } from 'node:crypto';
+import { unlinkSync } from 'node:fs';
+import { type FileHandle, open, rename, unlink } from 'node:fs/promises';
+import { basename, dirname, join } from 'node:path';
+import type { Readable, Writable } from 'node:stream';
+import { ArchiveError } from './errors.ts';
+
+export interface Source {
+  /** Reads up to `buf.length` bytes into `buf`; returns 0 only at end of input. */
+  read(buf: Uint8Array): Promise<number>;
+  close(): Promise<void>;
+}
+
+export interface Sink {
+  write(buf: Uint8Array): Promise<void>;
+  /** Makes the output visible (rename) or flushes it. */
+  commit(): Promise<void>;
+  /** Discards everything written (no-op where bytes already left, e.g. stdout). */
+  abort(): Promise<void>;
+}
+
+export async function fileSource(path: string): Promise<Source & { size: number }> {
+  const fh = await open(path, 'r');
+  try {
+    const st = await fh.stat();
+    if (st.isDirectory()) throw new ArchiveError('bad_argument', `${path} is a directory`);
+    return {
+      size: st.size,
+      async read(buf) {
+        return (await fh.read(buf, 0, buf.length, null)).bytesRead;
+      },
+      close: () => fh.close(),
+    };
+  } catch (e) {
+    await fh.close();
+    throw e;
+  }
+}
+
+export function streamSource(stream: Readable): Source {
+  const it = stream[Symbol.asyncIterator]();
+  let pending: Uint8Array = new Uint8Array(0);
+  let done = false;
+  return {
+    async read(buf) {
+      while (pending.length === 0 && !done) {
+        const r = await it.next();
+        if (r.done) done = true;
+        else pending = typeof r.value === 'string' ? Buffer.from(r.value) : (r.value as Uint8Array);
+      }
+      const n = Math.min(buf.length, pending.length);
+      buf.set(pending.subarray(0, n));
+      pending = pending.subarray(n);
+      return n;
+    },
+    async close() {},
+  };
+}
+
+export function bufferSource(data: Uint8Array): Source {
+  let off = 0;
+  return {
+    async read(buf) {
+      const n = Math.min(buf.length, data.length - off);
+      buf.set(data.subarray(off, off + n));
+      off += n;
+      return n;
+    },
+    async close() {},
+  };
+}
+
+/** Fills `buf` as far as the source allows; returns the byte count (short only at end of input). */
+export async function readFull(src: Source, buf: Uint8Array): Promise<number> {
+  let n = 0;
+  while (n < buf.length) {
+    const r = await src.read(buf.subarray(n));
+    if (r === 0) break;
+    n += r;
+  }
+  return n;
+}
+
+/** Exact reads on top of a source, for the header; `truncated` when the input ends early. */
+export function exactReader(src: Source) {
+  return async (n: number): Promise<Uint8Array> => {
+    const buf = new Uint8Array(n);
+    if ((await readFull(src, buf)) < n) throw new ArchiveError('truncated', 'archive is truncated');
+    return buf;
+  };
+}
+
+/** Writes to `<dir>/.<name>.<random>.tmp`, fsyncs, then renames over `path` on commit. */
+export async function atomicFileSink(path: string, mode = 0o600): Promise<Sink> {
+  const tmp = join(dirname(path), `.${basename(path)}.${randomBytes(6).toString('hex')}.tmp`);
+  let fh: FileHandle | undefined = await open(tmp, 'wx', mode);
+  // A process that exits mid-write (error path, SIGINT handler) must not leave plaintext behind.
+  const cleanup = () => {
+    try {
+      unlinkSync(tmp);
+    } catch {}
+  };
+  process.once('exit', cleanup);
+  return {
+    async write(buf) {
+      let off = 0;
+      while (off < buf.length) off += (await fh!.write(buf, off, buf.length - off)).bytesWritten;
+    },
+    async commit() {
+      await fh!.sync();
+      await fh!.close();
+      fh = undefined;
+      await rename(tmp, path);
+      process.removeListener('exit', cleanup);
+    },
+    async abort() {
+      await fh?.close().catch(() => {});
+      fh = undefined;
+      await unlink(tmp).catch(() => {});
+      process.removeListener('exit', cleanup);
+    },
+  };
+}
+
+export function streamSink(stream: Writable): Sink {
+  return {
+    async write(buf) {
+      if (!stream.write(buf)) await new Promise<void>((res) => stream.once('drain', res));
+    },
+    async commit() {},
+    async abort() {},
+  };
+}
+
+export function bufferSink(): Sink & { result(): Uint8Array } {
+  const parts: Uint8Array[] = [];
+  let committed = false;
+  return {
+    async write(buf) {
+      parts.push(buf.slice());
+    },
+    async commit() {
+      committed = true;
+    },
+    async abort() {
+      parts.length = 0;
+    },
+    result() {
+      if (!committed) throw new Error('buffer sink not committed');
+      return new Uint8Array(Buffer.concat(parts));
+    },
+  };
+}

@@ -1,0 +1,104 @@
+/**
+ * The archive manifest: facts fixed at seal time (DESIGN decision 7), encoded as RFC 8785 JSON.
+ * The current epoch and key id live only in stanzas, so a rotation never touches the body.
+ *
+ * @example
+ * const bytes = encodeManifest({ domain: 'land', snapshotId: 'land-2026-11-27', sealEpoch: 1,
+ *   createdAt: '2026-11-27T03:00:00Z', contentType: 'text/csv' });
+ * parseManifest(bytes).domain; // 'land'
+ */
+import { canonicalize } from '../crypto/jcs.ts';
+import { ArchiveError } from './errors.ts';
+
+export interface Manifest {
+  /** Registry family, e.g. `land`: selects the quorum key. */
+  domain: string;
+  snapshotId: string;
+  /** The domain's key epoch when the archive was sealed (stanzas may later carry newer epochs). */
+  sealEpoch: number;
+  /** RFC 3339 UTC, whole seconds: `YYYY-MM-DDTHH:MM:SSZ`. */
+  createdAt: string;
+  /** MIME type of the plaintext, for the restore. */
+  contentType: string;
+  /** Original file name (no directory), optional. */
+  name?: string;
+}
+
+export const MAX_MANIFEST_SIZE = 16 * 1024;
+
+const RULES: Record<keyof Manifest, { required: boolean; check: (v: unknown) => boolean; rule: string }> = {
+  domain: {
+    required: true,
+    check: (v) => typeof v === 'string' && /^[a-z][a-z0-9-]{0,62}$/.test(v),
+    rule: 'lower-case letters, digits and "-", starting with a letter, at most 63 characters',
+  },
+  snapshotId: {
+    required: true,
+    check: (v) => typeof v === 'string' && /^[A-Za-z0-9][A-Za-z0-9._:-]{0,127}$/.test(v),
+    rule: 'letters, digits and "._:-", at most 128 characters',
+  },
+  sealEpoch: {
+    required: true,
+    check: (v) => Number.isInteger(v) && (v as number) >= 0 && (v as number) <= 0xffffffff,
+    rule: 'an integer from 0 to 4294967295',
+  },
+  createdAt: {
+    required: true,
+    check: (v) =>
+      typeof v === 'string' &&
+      /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}Z$/.test(v) &&
+      !Number.isNaN(Date.parse(v)),
+    rule: 'an RFC 3339 UTC time with whole seconds, e.g. 2026-11-27T03:00:00Z',
+  },
+  contentType: {
+    required: true,
+    check: (v) => typeof v === 'string' && /^[\x21-\x7e][\x20-\x7e]{0,254}$/.test(v),
+    rule: 'printable ASCII, at most 255 characters',
+  },
+  name: {
+    required: false,
+    check: (v) => typeof v === 'string' && /^[^/\\\0]{1,255}$/.test(v) && v !== '.' && v !== '..',
+    rule: 'a file name without directory, at most 255 characters',
+  },
+};
+
+/** Checks a manifest object against the v1 schema; unknown fields are refused (a new field is a new version). */
+export function validateManifest(m: unknown): Manifest {
+  if (typeof m !== 'object' || m === null || Array.isArray(m)) {
+    throw new ArchiveError('bad_manifest', 'archive manifest is not a JSON object');
+  }
+  for (const k of Object.keys(m)) {
+    if (!(k in RULES)) throw new ArchiveError('bad_manifest', `archive manifest has an unknown field "${k}"`);
+  }
+  for (const [k, r] of Object.entries(RULES)) {
+    const v = (m as Record<string, unknown>)[k];
+    if (v === undefined) {
+      if (r.required) throw new ArchiveError('bad_manifest', `archive manifest lacks "${k}"`);
+    } else if (!r.check(v)) {
+      throw new ArchiveError('bad_manifest', `archive manifest field "${k}" must be ${r.rule}`);
+    }
+  }
+  return m as Manifest;
+}
+
+export function encodeManifest(m: Manifest): Uint8Array {
+  const bytes = new TextEncoder().encode(canonicalize(validateManifest(m)));
+  if (bytes.length > MAX_MANIFEST_SIZE)
+    throw new ArchiveError('bad_manifest', 'archive manifest is too large');
+  return bytes;
+}
+
+/** Parses manifest bytes and insists they are the canonical (JCS) encoding of what they hold. */
+export function parseManifest(bytes: Uint8Array): Manifest {
+  let value: unknown;
+  try {
+    value = JSON.parse(new TextDecoder('utf-8', { fatal: true }).decode(bytes));
+  } catch {
+    throw new ArchiveError('bad_manifest', 'archive manifest is not valid UTF-8 JSON');
+  }
+  const m = validateManifest(value);
+  if (canonicalize(m) !== new TextDecoder().decode(bytes)) {
+    throw new ArchiveError('bad_manifest', 'archive manifest is not in canonical (RFC 8785) form');
+  }
+  return m;
+}

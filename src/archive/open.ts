@@ -1,0 +1,97 @@
+/**
+ * Opening: parse the header, recover the DEK from a stanza this caller can open, check the header
+ * MAC and the body's key commitment before any chunk, then release plaintext chunk by chunk, each
+ * only after its tag verified. A file output appears only when the final chunk verified.
+ *
+ * @example
+ * await openArchive(fileSource('land.emb'), atomicFileSink('land.csv'), { identities });
+ */
+import { verifyBodyHeader } from '../crypto/chunked.ts';
+import type { Identity } from '../crypto/keys.ts';
+import { asArchiveError, type PumpOptions, pumpBody } from './body.ts';
+import { ArchiveError } from './errors.ts';
+import {
+  bodyContext,
+  DEK_SIZE,
+  type Header,
+  type HomeStanza,
+  openQuorumStanza,
+  parseHomeStanza,
+  parseQuorumStanza,
+  readHeader,
+  STANZA_HOME,
+  STANZA_QUORUM,
+  verifyHeaderMac,
+} from './header.ts';
+import { exactReader, type Sink, type Source } from './io.ts';
+
+/** Unwraps a home stanza inside an HSM; `undefined` when this HSM does not hold its key. */
+export interface HomeUnwrapper {
+  unwrapDek(stanza: HomeStanza): Promise<Uint8Array | undefined>;
+}
+
+export interface KeyOptions {
+  identities?: Identity[];
+  home?: HomeUnwrapper;
+}
+
+export type OpenOptions = KeyOptions & PumpOptions;
+
+export interface Unlocked {
+  dek: Uint8Array;
+  via: { kind: 'quorum'; keyId: Uint8Array; epoch: number } | { kind: 'home'; kekId: Uint8Array };
+}
+
+/** Finds the DEK through the first stanza the caller holds a key for, and checks the header MAC with it. */
+export async function recoverDek(header: Header, keys: KeyOptions): Promise<Unlocked> {
+  let unlocked: Unlocked | undefined;
+  for (const s of header.stanzas) {
+    if (s.type === STANZA_QUORUM && keys.identities) {
+      const q = parseQuorumStanza(s.body);
+      const id = keys.identities.find((i) => Buffer.compare(i.keyId, q.keyId) === 0);
+      if (!id) continue;
+      unlocked = { dek: await openQuorumStanza(header, q, id.seed, id.keyId), via: { kind: 'quorum', ...q } };
+      break;
+    }
+    if (s.type === STANZA_HOME && keys.home) {
+      const h = parseHomeStanza(s.body);
+      const dek = await keys.home.unwrapDek(h);
+      if (!dek) continue;
+      unlocked = { dek, via: { kind: 'home', kekId: h.kekId } };
+      break;
+    }
+  }
+  if (!unlocked) throw new ArchiveError('no_matching_stanza', 'no stanza opens with this key');
+  if (unlocked.dek.length !== DEK_SIZE)
+    throw new ArchiveError('stanza_open_failed', 'stanza holds a malformed DEK');
+  verifyHeaderMac(header, unlocked.dek);
+  return unlocked;
+}
+
+export async function openArchive(
+  src: Source,
+  sink: Sink,
+  opts: OpenOptions,
+): Promise<{ header: Header; via: Unlocked['via']; plaintextBytes: number }> {
+  try {
+    const readExact = exactReader(src);
+    const header = await readHeader(readExact);
+    const { dek, via } = await recoverDek(header, opts);
+    let keys: ReturnType<typeof verifyBodyHeader>;
+    try {
+      keys = verifyBodyHeader(dek, bodyContext(header.manifestBytes), await readExact(56));
+    } catch (e) {
+      throw asArchiveError(e);
+    } finally {
+      dek.fill(0);
+    }
+    const plaintextBytes = await pumpBody('open', src, sink, keys, opts);
+    await sink.commit();
+    return { header, via, plaintextBytes };
+  } catch (e) {
+    await sink.abort();
+    throw e;
+  } finally {
+    await src.close();
+  }
+}
