@@ -88,9 +88,12 @@ export async function readFull(src: Source, buf: Uint8Array): Promise<number> {
 
 /** Exact reads on top of a source, for the header; `truncated` when the input ends early. */
 export function exactReader(src: Source) {
+  let total = 0;
   return async (n: number): Promise<Uint8Array> => {
     const buf = new Uint8Array(n);
-    if ((await readFull(src, buf)) < n) throw new ArchiveError('truncated', 'archive is truncated');
+    const got = await readFull(src, buf);
+    total += got;
+    if (got < n) throw new ArchiveError('truncated', total === 0 ? 'input is empty' : 'archive is truncated');
     return buf;
   };
 }
@@ -98,7 +101,10 @@ export function exactReader(src: Source) {
 /** Writes to `<dir>/.<name>.<random>.tmp`, fsyncs, then renames over `path` on commit. */
 export async function atomicFileSink(path: string, mode = 0o600): Promise<Sink> {
   const tmp = join(dirname(path), `.${basename(path)}.${randomBytes(6).toString('hex')}.tmp`);
-  let fh: FileHandle | undefined = await open(tmp, 'wx', mode);
+  let fh: FileHandle | undefined = await open(tmp, 'wx', mode).catch((e: NodeJS.ErrnoException) => {
+    e.path = path; // name the file the user asked for, not our temporary
+    throw e;
+  });
   // A process that exits mid-write (error path, SIGINT handler) must not leave plaintext behind.
   const cleanup = () => {
     try {
