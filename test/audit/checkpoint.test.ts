@@ -1,0 +1,175 @@
+// tlog-checkpoint bodies and the CheckpointSigner: it signs only checkpoints consistent with the last
+// one it signed (kept in a file outside the database), and refuses loudly otherwise.
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import fc from 'fast-check';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import {
+  CheckpointError,
+  CheckpointSigner,
+  formatCheckpoint,
+  openCheckpoint,
+  parseCheckpoint,
+} from '../../src/audit/checkpoint.ts';
+import { EMPTY_ROOT, leafHash, MerkleTree } from '../../src/audit/merkle.ts';
+import { ed25519Verifier, NoteError, softwareEd25519Signer } from '../../src/audit/note.ts';
+
+const ORIGIN = 'embassy.example.gov/audit';
+const signer = softwareEd25519Signer(ORIGIN, new Uint8Array(32).fill(9));
+const verifier = ed25519Verifier(signer.name, signer.publicKey);
+const tree = MerkleTree.fromLeafHashes(Array.from({ length: 40 }, (_, i) => leafHash(Uint8Array.of(i))));
+
+const code = async (p: Promise<unknown>): Promise<string> => {
+  try {
+    await p;
+  } catch (e) {
+    if (e instanceof CheckpointError || e instanceof NoteError) return e.code;
+    throw e;
+  }
+  return 'ok';
+};
+
+describe('checkpoint body', () => {
+  it('good_ formats and parses the three lines', () => {
+    const text = formatCheckpoint({ origin: ORIGIN, size: 0, root: EMPTY_ROOT });
+    expect(text).toBe(`${ORIGIN}\n0\n47DEQpj8HBSa+/TImW+5JCeuQeRkm5NMpJWZG3hSuFU=\n`);
+    expect(parseCheckpoint(text)).toEqual({ origin: ORIGIN, size: 0, root: EMPTY_ROOT });
+    const c = { origin: ORIGIN, size: 40, root: tree.root() };
+    expect(parseCheckpoint(formatCheckpoint(c))).toEqual(c);
+  });
+  const root = '47DEQpj8HBSa+/TImW+5JCeuQeRkm5NMpJWZG3hSuFU=';
+  const bad: [string, string][] = [
+    ['leading zero', `o\n01\n${root}\n`],
+    ['sign', `o\n+1\n${root}\n`],
+    ['negative', `o\n-1\n${root}\n`],
+    ['too large', `o\n9007199254740992\n${root}\n`],
+    ['empty origin', `\n1\n${root}\n`],
+    ['short root', 'o\n1\nAAAA\n'],
+    ['non-canonical root', `o\n1\n${root.replace('U=', 'V=')}\n`],
+    ['no final newline', `o\n1\n${root}`],
+    ['extension line', `o\n1\n${root}\next\n`],
+    ['missing root', 'o\n1\n'],
+    ['carriage return', `o\r\n1\n${root}\n`],
+  ];
+  for (const [what, text] of bad)
+    it(`fail_ ${what}`, () => expect(() => parseCheckpoint(text)).toThrow(CheckpointError));
+  it('random and mutated input throws only CheckpointError', () => {
+    const base = formatCheckpoint({ origin: ORIGIN, size: 123, root: tree.root() });
+    const mutated = fc
+      .tuple(fc.nat(), fc.nat(3), fc.string({ unit: 'binary', maxLength: 3 }))
+      .map(([i, d, s]) => base.slice(0, i % base.length) + s + base.slice((i % base.length) + d));
+    fc.assert(
+      fc.property(fc.oneof(fc.string({ unit: 'binary' }), mutated), (s) => {
+        try {
+          const c = parseCheckpoint(s);
+          expect(formatCheckpoint(c)).toBe(s);
+        } catch (e) {
+          expect(e).toBeInstanceOf(CheckpointError);
+        }
+      }),
+      { numRuns: 2000 },
+    );
+  });
+});
+
+describe('CheckpointSigner', () => {
+  let dir: string;
+  let statePath: string;
+  beforeEach(() => {
+    dir = mkdtempSync(join(tmpdir(), 'cp-'));
+    statePath = join(dir, 'log-state');
+  });
+  afterEach(() => rmSync(dir, { recursive: true, force: true }));
+
+  it('good_ signs a growing, consistent log and the notes open', async () => {
+    await CheckpointSigner.init(statePath, ORIGIN);
+    const cs = new CheckpointSigner({ statePath, origin: ORIGIN, signer });
+    const n0 = await cs.sign(0, EMPTY_ROOT);
+    expect(openCheckpoint(n0, [verifier], ORIGIN).size).toBe(0);
+    await cs.sign(5, tree.rootAt(5));
+    await cs.sign(5, tree.rootAt(5)); // re-signing the same checkpoint is fine
+    const note = await cs.sign(40, tree.root(), tree.consistencyProof(5, 40));
+    const c = openCheckpoint(note, [verifier], ORIGIN);
+    expect(c.size).toBe(40);
+    expect(c.root).toEqual(tree.root());
+    expect(readFileSync(statePath, 'utf8')).toBe(
+      formatCheckpoint({ origin: ORIGIN, size: 40, root: tree.root() }),
+    );
+    // A fresh signer (a restart) picks up the state from the file.
+    const again = new CheckpointSigner({ statePath, origin: ORIGIN, signer });
+    expect((await again.last()).size).toBe(40);
+  });
+
+  it('fail_ refuses a rollback, a fork, and a missing or bad consistency proof', async () => {
+    await CheckpointSigner.init(statePath, ORIGIN);
+    const cs = new CheckpointSigner({ statePath, origin: ORIGIN, signer });
+    await cs.sign(10, tree.rootAt(10));
+    expect(await code(cs.sign(9, tree.rootAt(9)))).toBe('CHECKPOINT_ROLLBACK');
+    expect(await code(cs.sign(0, EMPTY_ROOT))).toBe('CHECKPOINT_ROLLBACK');
+    expect(await code(cs.sign(10, tree.rootAt(11)))).toBe('CHECKPOINT_FORK');
+    expect(await code(cs.sign(20, tree.rootAt(20)))).toBe('CHECKPOINT_INCONSISTENT');
+    expect(await code(cs.sign(20, tree.rootAt(20), tree.consistencyProof(9, 20)))).toBe(
+      'CHECKPOINT_INCONSISTENT',
+    );
+    const other = MerkleTree.fromLeafHashes(
+      Array.from({ length: 20 }, (_, i) => leafHash(Uint8Array.of(i, 1))),
+    );
+    expect(await code(cs.sign(20, other.root(), other.consistencyProof(10, 20)))).toBe(
+      'CHECKPOINT_INCONSISTENT',
+    );
+    expect(await code(cs.sign(20, other.root(), tree.consistencyProof(10, 20)))).toBe(
+      'CHECKPOINT_INCONSISTENT',
+    );
+    // Nothing refused changed the state.
+    expect((await cs.last()).size).toBe(10);
+    expect(await code(cs.sign(20, tree.rootAt(20), tree.consistencyProof(10, 20)))).toBe('ok');
+  });
+
+  it('fail_ refuses a fork even when two requests race', async () => {
+    await CheckpointSigner.init(statePath, ORIGIN);
+    const cs = new CheckpointSigner({ statePath, origin: ORIGIN, signer });
+    await cs.sign(4, tree.rootAt(4));
+    const forked = MerkleTree.fromLeafHashes(
+      Array.from({ length: 8 }, (_, i) => leafHash(Uint8Array.of(i < 4 ? i : 99))),
+    );
+    expect(forked.rootAt(4)).toEqual(tree.rootAt(4));
+    const results = await Promise.all([
+      code(cs.sign(8, tree.rootAt(8), tree.consistencyProof(4, 8))),
+      code(cs.sign(8, forked.root(), forked.consistencyProof(4, 8))),
+    ]);
+    expect(results).toEqual(['ok', 'CHECKPOINT_FORK']);
+  });
+
+  it('fail_ missing, corrupt or foreign state; init refuses to overwrite', async () => {
+    const cs = new CheckpointSigner({ statePath, origin: ORIGIN, signer });
+    expect(await code(cs.sign(1, tree.rootAt(1)))).toBe('CHECKPOINT_STATE_MISSING');
+    await CheckpointSigner.init(statePath, ORIGIN);
+    expect(await code(CheckpointSigner.init(statePath, ORIGIN))).toBe('CHECKPOINT_STATE_EXISTS');
+    writeFileSync(statePath, 'garbage');
+    expect(await code(cs.sign(1, tree.rootAt(1)))).toBe('CHECKPOINT_STATE_CORRUPT');
+    writeFileSync(
+      statePath,
+      formatCheckpoint({ origin: 'other.example/log', size: 1, root: tree.rootAt(1) }),
+    );
+    expect(await code(cs.sign(1, tree.rootAt(1)))).toBe('CHECKPOINT_WRONG_ORIGIN');
+  });
+
+  it('init from a trusted checkpoint resumes a log whose state file was lost', async () => {
+    await CheckpointSigner.init(statePath, ORIGIN, { origin: ORIGIN, size: 30, root: tree.rootAt(30) });
+    const cs = new CheckpointSigner({ statePath, origin: ORIGIN, signer });
+    expect(await code(cs.sign(30, tree.rootAt(31)))).toBe('CHECKPOINT_FORK');
+    expect(await code(cs.sign(40, tree.root(), tree.consistencyProof(30, 40)))).toBe('ok');
+  });
+
+  it('fail_ openCheckpoint: wrong origin, wrong key, malformed body', async () => {
+    await CheckpointSigner.init(statePath, ORIGIN);
+    const cs = new CheckpointSigner({ statePath, origin: ORIGIN, signer });
+    const note = await cs.sign(3, tree.rootAt(3));
+    expect(() => openCheckpoint(note, [verifier], 'other.example/log')).toThrow(CheckpointError);
+    const stranger = softwareEd25519Signer(ORIGIN);
+    expect(() => openCheckpoint(note, [ed25519Verifier(stranger.name, stranger.publicKey)])).toThrow(
+      NoteError,
+    );
+  });
+});
