@@ -1,0 +1,174 @@
+// DESIGN decision 10: purpose-separated signing payloads, statement IDs without the signature,
+// ECDSA P-256 (malleable, lowS: false) and Ed25519 statements.
+import { createHash, generateKeyPairSync, sign as nodeSign } from 'node:crypto';
+import { p256 } from '@noble/curves/nist.js';
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import { concat, toHex, utf8 } from '../../src/crypto/bytes.ts';
+import { canonicalize, jcs } from '../../src/crypto/jcs.ts';
+import {
+  parseStatement,
+  rosterIdOf,
+  type Statement,
+  StatementError,
+  signingPayload,
+  signStatement,
+  statementId,
+  statementPayload,
+  toBase64Url,
+  type UnsignedStatement,
+  verifyStatement,
+} from '../../src/crypto/statement.ts';
+
+const ROSTER = rosterIdOf({ version: '1', custodians: [] });
+const unsigned: UnsignedStatement = {
+  type: 'approval',
+  roster: toHex(ROSTER),
+  signer: 'custodian/alice',
+  body: { ceremony: 'c-0001', decision: 'approve', nonce: 'AAECAw' },
+};
+
+const code = (f: () => unknown) => {
+  try {
+    f();
+  } catch (e) {
+    if (e instanceof StatementError) return e.code;
+    throw e;
+  }
+  return 'ok';
+};
+
+describe('signing payload', () => {
+  it('is SHA-256("data-embassy/v1/" ‖ type ‖ 0x00 ‖ rosterId ‖ JCS(body)), byte for byte', () => {
+    const body = { b: 1, a: 'x' };
+    const expected = createHash('sha256')
+      .update(concat(utf8('data-embassy/v1/approval'), Uint8Array.of(0), ROSTER, utf8('{"a":"x","b":1}')))
+      .digest('hex');
+    expect(toHex(signingPayload('approval', ROSTER, body))).toBe(expected);
+    expect(toHex(rosterIdOf({ version: '1', custodians: [] }))).toBe(
+      createHash('sha256').update('{"custodians":[],"version":"1"}').digest('hex'),
+    );
+  });
+  it('known answer (also in docs/AUDIT-LOG.md)', () => {
+    expect(toHex(signingPayload('approval', new Uint8Array(32), { ceremony: 'c-1' }))).toBe(
+      createHash('sha256')
+        .update(
+          Buffer.concat([
+            Buffer.from('data-embassy/v1/approval\0'),
+            Buffer.alloc(32),
+            Buffer.from('{"ceremony":"c-1"}'),
+          ]),
+        )
+        .digest('hex'),
+    );
+  });
+  it('the statement payload signs the statement without sig', () => {
+    const p = statementPayload(unsigned);
+    expect(p).toEqual(
+      signingPayload('approval', ROSTER, {
+        body: unsigned.body,
+        roster: unsigned.roster,
+        signer: unsigned.signer,
+        type: 'approval',
+      }),
+    );
+    expect(statementPayload({ ...unsigned, sig: 'whatever' } as Statement)).toEqual(p);
+    expect(statementId(unsigned)).toEqual(p);
+  });
+  it('separates purposes, rosters, signers and bodies', () => {
+    const p = toHex(statementPayload(unsigned));
+    const variants: UnsignedStatement[] = [
+      { ...unsigned, type: 'veto' },
+      { ...unsigned, roster: toHex(new Uint8Array(32)) },
+      { ...unsigned, signer: 'custodian/bob' },
+      { ...unsigned, body: { ...(unsigned.body as object), decision: 'veto' } },
+    ];
+    for (const v of variants) expect(toHex(statementPayload(v))).not.toBe(p);
+  });
+  it('fail_ bad type, roster ID or body', () => {
+    expect(code(() => signingPayload('Approval', ROSTER, {}))).toBe('STATEMENT_BAD_TYPE');
+    expect(code(() => signingPayload('a\u0000b', ROSTER, {}))).toBe('STATEMENT_BAD_TYPE');
+    expect(code(() => signingPayload('a/b', ROSTER, {}))).toBe('STATEMENT_BAD_TYPE');
+    expect(code(() => signingPayload('approval', new Uint8Array(31), {}))).toBe('STATEMENT_BAD_ROSTER_ID');
+    expect(code(() => signingPayload('approval', ROSTER, { x: Number.NaN }))).toBe('STATEMENT_NOT_JSON');
+    expect(code(() => statementPayload({ ...unsigned, roster: toHex(ROSTER).toUpperCase() }))).toBe(
+      'STATEMENT_BAD_ROSTER_ID',
+    );
+  });
+  it('does not depend on member order (property)', () => {
+    fc.assert(
+      fc.property(fc.dictionary(fc.string(), fc.jsonValue({ maxDepth: 3 })), (body) => {
+        const reversed = Object.fromEntries(Object.entries(body).reverse());
+        expect(signingPayload('t', ROSTER, reversed)).toEqual(signingPayload('t', ROSTER, body));
+      }),
+      { numRuns: 200 },
+    );
+  });
+});
+
+describe('ECDSA P-256 statements (custodian tokens: CKM_ECDSA over the payload)', () => {
+  const sk = p256.utils.randomSecretKey();
+  const pk = p256.getPublicKey(sk);
+  const key = { alg: 'ecdsa-p256' as const, publicKey: pk };
+  const sign = async (payload: Uint8Array) => p256.sign(payload, sk, { prehash: false });
+
+  it('good_ signs and verifies; tampering fails', async () => {
+    const s = await signStatement(unsigned, sign);
+    expect(verifyStatement(s, key)).toBe(true);
+    expect(parseStatement(jcs(s))).toEqual(s);
+    expect(verifyStatement({ ...s, type: 'veto' }, key)).toBe(false);
+    expect(verifyStatement({ ...s, signer: 'custodian/bob' }, key)).toBe(false);
+    expect(verifyStatement({ ...s, body: { ceremony: 'c-0002' } }, key)).toBe(false);
+    expect(verifyStatement({ ...s, roster: toHex(new Uint8Array(32)) }, key)).toBe(false);
+    expect(verifyStatement({ ...s, sig: `${s.sig}A` }, key)).toBe(false);
+    expect(verifyStatement(s, { alg: 'ed25519', publicKey: pk })).toBe(false);
+    expect(verifyStatement(s, { alg: 'ecdsa-p256', publicKey: new Uint8Array(65) })).toBe(false);
+  });
+  it('a malleated (high-S) signature verifies and has the same statement ID', async () => {
+    const s = await signStatement(unsigned, sign);
+    const sig = p256.Signature.fromBytes(Buffer.from(s.sig, 'base64url'));
+    const flipped = new p256.Signature(sig.r, p256.Point.CURVE().n - sig.s);
+    const s2 = { ...s, sig: toBase64Url(flipped.toBytes('compact')) };
+    expect(s2.sig).not.toBe(s.sig);
+    expect(verifyStatement(s2, key)).toBe(true);
+    expect(statementId(s2)).toEqual(statementId(s));
+  });
+});
+
+describe('Ed25519 statements (stations, jobs)', () => {
+  it('good_ signs and verifies', async () => {
+    const { privateKey, publicKey } = generateKeyPairSync('ed25519');
+    const raw = new Uint8Array(publicKey.export({ format: 'der', type: 'spki' }).subarray(12));
+    const s = await signStatement(unsigned, async (p) => new Uint8Array(nodeSign(null, p, privateKey)));
+    expect(verifyStatement(s, { alg: 'ed25519', publicKey: raw })).toBe(true);
+    expect(verifyStatement({ ...s, signer: 'x' }, { alg: 'ed25519', publicKey: raw })).toBe(false);
+  });
+});
+
+describe('parseStatement', () => {
+  const s: Statement = { ...unsigned, sig: 'AAAA' };
+  it('good_ parses canonical bytes', () => expect(parseStatement(jcs(s))).toEqual(s));
+  it('fail_ rejects extra or missing members, padding, non-canonical text', () => {
+    expect(code(() => parseStatement(jcs({ ...s, extra: 1 })))).toBe('STATEMENT_MALFORMED');
+    const { sig: _sig, ...noSig } = s;
+    expect(code(() => parseStatement(jcs(noSig)))).toBe('STATEMENT_MALFORMED');
+    expect(code(() => parseStatement(jcs({ ...s, sig: 'AA==' })))).toBe('STATEMENT_MALFORMED');
+    expect(code(() => parseStatement(jcs({ ...s, sig: 'AB' })))).toBe('STATEMENT_MALFORMED');
+    expect(code(() => parseStatement(JSON.stringify(s, null, 1)))).toBe('STATEMENT_NOT_JSON');
+    expect(code(() => parseStatement('[]'))).toBe('STATEMENT_MALFORMED');
+  });
+  it('random input throws only StatementError', () => {
+    const base = canonicalize(s);
+    fc.assert(
+      fc.property(fc.nat(), fc.string({ maxLength: 3 }), (i, ins) => {
+        const t = base.slice(0, i % base.length) + ins + base.slice((i % base.length) + 1);
+        try {
+          parseStatement(t);
+        } catch (e) {
+          expect(e).toBeInstanceOf(StatementError);
+        }
+      }),
+      { numRuns: 1000 },
+    );
+  });
+});
