@@ -1,6 +1,7 @@
 // DESIGN decision 10: purpose-separated signing payloads, statement IDs without the signature,
 // ECDSA P-256 (malleable, lowS: false) and Ed25519 statements.
 import { createHash, generateKeyPairSync, sign as nodeSign } from 'node:crypto';
+import { readFileSync } from 'node:fs';
 import { p256 } from '@noble/curves/nist.js';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
@@ -17,6 +18,7 @@ import {
   statementPayload,
   toBase64Url,
   type UnsignedStatement,
+  verifyEcdsaP256Sha256,
   verifyStatement,
 } from '../../src/crypto/statement.ts';
 
@@ -106,11 +108,11 @@ describe('signing payload', () => {
   });
 });
 
-describe('ECDSA P-256 statements (custodian tokens: CKM_ECDSA over the payload)', () => {
+describe('ECDSA P-256 statements (custodian tokens: ES256 over the payload)', () => {
   const sk = p256.utils.randomSecretKey();
   const pk = p256.getPublicKey(sk);
   const key = { alg: 'ecdsa-p256' as const, publicKey: pk };
-  const sign = async (payload: Uint8Array) => p256.sign(payload, sk, { prehash: false });
+  const sign = async (payload: Uint8Array) => p256.sign(payload, sk); // prehash: SHA-256(payload)
 
   it('good_ signs and verifies; tampering fails', async () => {
     const s = await signStatement(unsigned, sign);
@@ -132,6 +134,14 @@ describe('ECDSA P-256 statements (custodian tokens: CKM_ECDSA over the payload)'
     expect(s2.sig).not.toBe(s.sig);
     expect(verifyStatement(s2, key)).toBe(true);
     expect(statementId(s2)).toEqual(statementId(s));
+  });
+  it('interoperates with a token that signs SHA-256(payload) raw (CKM_ECDSA), compressed keys too', async () => {
+    const digest = new Uint8Array(createHash('sha256').update(statementPayload(unsigned)).digest());
+    const raw = p256.sign(digest, sk, { prehash: false, lowS: false });
+    const s = { ...unsigned, sig: toBase64Url(raw) };
+    expect(verifyStatement(s, key)).toBe(true);
+    expect(verifyStatement(s, { alg: 'ecdsa-p256', publicKey: p256.getPublicKey(sk, true) })).toBe(true);
+    expect(verifyStatement(s, { alg: 'ecdsa-p256', publicKey: p256.getPublicKey(sk, false) })).toBe(true);
   });
 });
 
@@ -171,4 +181,25 @@ describe('parseStatement', () => {
       { numRuns: 1000 },
     );
   });
+});
+
+describe('Wycheproof ecdsa_secp256r1_sha256_p1363 against verifyEcdsaP256Sha256 (node:crypto)', () => {
+  const file = JSON.parse(
+    readFileSync(
+      new URL('../vectors/wycheproof/ecdsa_secp256r1_sha256_p1363_test.json', import.meta.url),
+      'utf8',
+    ),
+  );
+  const hex = (h: string) => new Uint8Array(Buffer.from(h, 'hex'));
+  let n = 0;
+  for (const g of file.testGroups)
+    for (const t of g.tests) {
+      n++;
+      it(`tc ${t.tcId} (${t.result}) ${t.comment}`, () => {
+        expect(verifyEcdsaP256Sha256(hex(g.publicKey.uncompressed), hex(t.msg), hex(t.sig))).toBe(
+          t.result === 'valid',
+        );
+      });
+    }
+  it('has all 262 cases', () => expect(n).toBe(262));
 });
