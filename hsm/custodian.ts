@@ -582,7 +582,7 @@ export interface InstallTrustedKeyOptions {
  * key as CKA_TRUSTED, wrap-only (CKA_ALLOWED_MECHANISMS = RSA-OAEP), not modifiable, not
  * destroyable. Returns the key's CKA_ID (hex): SHA-256 of its SPKI, first 16 bytes.
  */
-export function installTrustedStationKey(opts: InstallTrustedKeyOptions): Promise<string> {
+export async function installTrustedStationKey(opts: InstallTrustedKeyOptions): Promise<string> {
   const key = typeof opts.publicKey === 'string' ? createPublicKey(opts.publicKey) : opts.publicKey;
   if (key.asymmetricKeyType !== 'rsa' || (key.asymmetricKeyDetails?.modulusLength ?? 0) < 2048)
     throw new HsmError('bad_argument', 'a trusted station key must be RSA with at least 2048 bits');
