@@ -254,19 +254,21 @@ export function ed25519Verify(publicKey: Uint8Array, message: Uint8Array, signat
   }
 }
 
-/** A verifier for an Ed25519 key (type 0x01). */
+/** A verifier for an Ed25519 key (type 0x01). The node:crypto key object is built once. */
 export function ed25519Verifier(name: string, publicKey: Uint8Array): NoteVerifier {
-  if (
-    !(publicKey instanceof Uint8Array) ||
-    publicKey.length !== 32 ||
-    ed25519PublicKeyObject(publicKey) === null
-  )
-    throw new NoteError('NOTE_BAD_VERIFIER_KEY', 'Ed25519 public key must be 32 valid bytes');
-  const pub = publicKey.slice();
+  const key = ed25519PublicKeyObject(publicKey);
+  if (key === null) throw new NoteError('NOTE_BAD_VERIFIER_KEY', 'Ed25519 public key must be 32 valid bytes');
   return {
     name,
-    keyId: keyId(name, SIG_TYPE_ED25519, pub),
-    verify: (message, signature) => ed25519Verify(pub, message, signature),
+    keyId: keyId(name, SIG_TYPE_ED25519, publicKey),
+    verify: (message, signature) => {
+      if (!(signature instanceof Uint8Array) || signature.length !== 64) return false;
+      try {
+        return nodeVerify(null, message, key, signature);
+      } catch {
+        return false;
+      }
+    },
   };
 }
 

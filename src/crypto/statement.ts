@@ -185,6 +185,19 @@ export interface StatementKey {
 const ED25519_SPKI_PREFIX = Buffer.from('302a300506032b6570032100', 'hex');
 
 const p256Keys = new Map<string, KeyObject>();
+const ed25519Keys = new Map<string, KeyObject>();
+
+/** A cached node:crypto key for a raw 32-byte Ed25519 public key; throws on an invalid key. */
+function ed25519KeyObject(raw: Uint8Array): KeyObject {
+  const id = Buffer.from(raw).toString('hex');
+  let k = ed25519Keys.get(id);
+  if (k === undefined) {
+    k = createPublicKey({ key: Buffer.concat([ED25519_SPKI_PREFIX, raw]), format: 'der', type: 'spki' });
+    if (ed25519Keys.size > 1024) ed25519Keys.clear();
+    ed25519Keys.set(id, k);
+  }
+  return k;
+}
 
 /** A node:crypto key for a SEC1 P-256 point (compressed or not); throws on an invalid point. */
 function p256KeyObject(sec1: Uint8Array): KeyObject {
@@ -255,12 +268,7 @@ export function verifyStatement(s: Statement, key: StatementKey): boolean {
     }
     if (key.alg === 'ed25519') {
       if (sig.length !== 64 || key.publicKey.length !== 32) return false;
-      const k = createPublicKey({
-        key: Buffer.concat([ED25519_SPKI_PREFIX, key.publicKey]),
-        format: 'der',
-        type: 'spki',
-      });
-      return nodeVerify(null, payload, k, sig);
+      return nodeVerify(null, payload, ed25519KeyObject(key.publicKey), sig);
     }
   } catch {
     return false;
