@@ -1,6 +1,42 @@
 #!/usr/bin/env node
-// The CLI runs from TypeScript sources through tsx, so `npx embassy` needs no build step.
-import { register } from 'tsx/esm/api';
+// Runs the compiled CLI (dist/, built by `npm ci` through the prepare script) when it is at least
+// as new as every source file; otherwise runs the TypeScript sources through tsx, so an edit is
+// never shadowed by a stale build. The compiled path starts in ~0.1 s instead of ~0.6 s.
+import { readdirSync, statSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
 
-register();
-await import('../src/cli/main.ts');
+const root = fileURLToPath(new URL('..', import.meta.url));
+const compiled = new URL('../dist/src/cli/main.js', import.meta.url);
+
+function newestSource(dir) {
+  let newest = 0;
+  for (const e of readdirSync(dir, { withFileTypes: true })) {
+    const p = `${dir}/${e.name}`;
+    if (e.isDirectory()) newest = Math.max(newest, newestSource(p));
+    else if (/\.(ts|js|mjs)$/.test(e.name)) newest = Math.max(newest, statSync(p).mtimeMs);
+  }
+  return newest;
+}
+
+function builtIsFresh() {
+  try {
+    const built = statSync(compiled).mtimeMs;
+    return ['src', 'hsm', 'ceremonies'].every((d) => {
+      try {
+        return newestSource(`${root}${d}`) <= built;
+      } catch {
+        return true; // folder absent
+      }
+    });
+  } catch {
+    return false;
+  }
+}
+
+if (process.env.EMBASSY_FROM_SOURCE !== '1' && builtIsFresh()) {
+  await import(compiled.href);
+} else {
+  const { register } = await import('tsx/esm/api');
+  register();
+  await import('../src/cli/main.ts');
+}

@@ -1,18 +1,31 @@
 /**
- * Runs body blocks in order: inline for inputs that fit one block, otherwise on worker threads
- * (chunks are independent, so AES-GCM spreads over cores). Results come back in submission order,
- * and a failed block fails every later one (after an error, keep failing).
+ * Runs body blocks on worker threads (chunks are independent, so AES-GCM spreads over cores), or
+ * inline for an input that fits one block. Each block's input and output buffers come back with
+ * the result, so the caller recycles them instead of allocating per block.
  */
 import { availableParallelism } from 'node:os';
 import { Worker } from 'node:worker_threads';
-import { ChunkedError, type ChunkedErrorCode } from '../crypto/chunked.ts';
-import { type BlockJob, type ChunkKeyMaterial, processBlock } from './block.ts';
+import { ChunkedError, type ChunkedErrorCode, type ChunkRun, processChunks } from '../crypto/chunked.ts';
 
+/** 64 chunks: 1 MiB of plaintext per block. */
 export const BLOCK_CHUNKS = 64;
 
+export interface BlockResult {
+  out: Uint8Array;
+  /** The input buffer, handed back for reuse. */
+  data: Uint8Array;
+}
+
 interface Pending {
-  resolve: (out: Uint8Array) => void;
+  resolve: (r: BlockResult) => void;
   reject: (e: Error) => void;
+}
+
+interface WorkerReply {
+  id: number;
+  out?: Uint8Array;
+  data?: Uint8Array;
+  error?: { code: string; message: string };
 }
 
 export class BlockPool {
@@ -21,15 +34,14 @@ export class BlockPool {
   private next = 0;
 
   constructor(
-    private readonly keys: ChunkKeyMaterial,
-    private readonly threads: number = defaultThreads(),
+    private readonly keys: { key: Uint8Array; baseNonce: Uint8Array },
+    readonly threads: number = defaultThreads(),
   ) {}
 
-  /** Starts a block; inline until a second block shows the input is large. */
-  run(job: BlockJob, inline: boolean): Promise<Uint8Array> {
+  run(run: ChunkRun, out: Uint8Array | undefined, inline: boolean): Promise<BlockResult> {
     if (inline || this.threads === 0) {
       try {
-        return Promise.resolve(processBlock(this.keys, job));
+        return Promise.resolve({ out: processChunks(this.keys, run, out), data: run.data });
       } catch (e) {
         return Promise.reject(e);
       }
@@ -39,24 +51,21 @@ export class BlockPool {
     const id = this.nextId++;
     return new Promise((resolve, reject) => {
       w.pending.set(id, { resolve, reject });
-      const data = job.data;
-      w.worker.postMessage({ ...job, id }, [data.buffer as ArrayBuffer]);
+      const transfer = [run.data.buffer as ArrayBuffer, ...(out ? [out.buffer as ArrayBuffer] : [])];
+      w.worker.postMessage({ ...run, out, id }, transfer);
     });
   }
 
   private start() {
     for (let i = 0; i < this.threads; i++) {
-      const worker = new Worker(new URL('./chunk-worker.mjs', import.meta.url), { workerData: this.keys });
+      const worker = new Worker(new URL('./chunk-worker.js', import.meta.url), { workerData: this.keys });
       const pending = new Map<number, Pending>();
-      worker.on(
-        'message',
-        (m: { id: number; out?: Uint8Array; error?: { code: string; message: string } }) => {
-          const p = pending.get(m.id);
-          pending.delete(m.id);
-          if (m.error) p?.reject(new ChunkedError(m.error.code as ChunkedErrorCode, m.error.message));
-          else p?.resolve(m.out!);
-        },
-      );
+      worker.on('message', (m: WorkerReply) => {
+        const p = pending.get(m.id);
+        pending.delete(m.id);
+        if (m.error) p?.reject(new ChunkedError(m.error.code as ChunkedErrorCode, m.error.message));
+        else p?.resolve({ out: m.out!, data: m.data! });
+      });
       worker.on('error', (e) => {
         for (const p of pending.values()) p.reject(e);
         pending.clear();
@@ -71,5 +80,5 @@ export class BlockPool {
   }
 }
 
-/** One worker per core: the main thread mostly waits on I/O. */
+/** One worker per core, at most 8: the main thread mostly waits on I/O. */
 export const defaultThreads = (): number => Math.max(1, Math.min(availableParallelism(), 8));
