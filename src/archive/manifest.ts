@@ -7,7 +7,7 @@
  *   createdAt: '2026-11-27T03:00:00Z', contentType: 'text/csv' });
  * parseManifest(bytes).domain; // 'land'
  */
-import { canonicalize } from '../crypto/jcs.ts';
+import { canonicalize, jcs } from '../crypto/jcs.ts';
 import { ArchiveError } from './errors.ts';
 
 export interface Manifest {
@@ -82,7 +82,7 @@ export function validateManifest(m: unknown): Manifest {
 }
 
 export function encodeManifest(m: Manifest): Uint8Array {
-  const bytes = new TextEncoder().encode(canonicalize(validateManifest(m)));
+  const bytes = jcs(validateManifest(m));
   if (bytes.length > MAX_MANIFEST_SIZE)
     throw new ArchiveError('bad_manifest', 'archive manifest is too large');
   return bytes;
