@@ -26,7 +26,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import { link, open, readFile, rename, unlink } from 'node:fs/promises';
-import { dirname } from 'node:path';
+import { dirname, resolve } from 'node:path';
 import { EMPTY_ROOT, HASH_SIZE, verifyConsistency } from './merkle.ts';
 import { type NoteVerifier, type OpenedNote, openNote, type Signer, signNote } from './note.ts';
 
@@ -178,10 +178,12 @@ export interface CheckpointSignerOptions {
 
 /**
  * Signs checkpoints for one log, refusing loudly to sign anything inconsistent with the last one it
- * signed. One process owns a state file; calls within the process are serialised.
+ * signed. One process owns a state file (there is no cross-process lock); calls within the process
+ * are serialised per state file, across signer objects.
  */
 export class CheckpointSigner {
-  private queue: Promise<unknown> = Promise.resolve();
+  /** One queue per state file, shared by every signer object in this process. */
+  private static readonly queues = new Map<string, Promise<unknown>>();
 
   constructor(private readonly opts: CheckpointSignerOptions) {
     checkOrigin(opts.origin);
@@ -234,8 +236,15 @@ export class CheckpointSigner {
    *   `CHECKPOINT_INCONSISTENT` (missing or failing proof), `CHECKPOINT_STATE_*`.
    */
   sign(size: number, root: Uint8Array, proof: readonly Uint8Array[] = []): Promise<string> {
-    const run = this.queue.then(() => this.signNow(size, root, proof));
-    this.queue = run.catch(() => {});
+    const key = resolve(this.opts.statePath);
+    const run = (CheckpointSigner.queues.get(key) ?? Promise.resolve()).then(() =>
+      this.signNow(size, root, proof),
+    );
+    const tail = run.catch(() => {});
+    CheckpointSigner.queues.set(key, tail);
+    void tail.then(() => {
+      if (CheckpointSigner.queues.get(key) === tail) CheckpointSigner.queues.delete(key);
+    });
     return run;
   }
 

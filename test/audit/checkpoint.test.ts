@@ -139,6 +139,13 @@ describe('CheckpointSigner', () => {
       code(cs.sign(8, forked.root(), forked.consistencyProof(4, 8))),
     ]);
     expect(results).toEqual(['ok', 'CHECKPOINT_FORK']);
+    // Two signer objects on one state file share the queue.
+    const cs2 = new CheckpointSigner({ statePath, origin: ORIGIN, signer });
+    const both = await Promise.all([
+      code(cs.sign(12, tree.rootAt(12), tree.consistencyProof(8, 12))),
+      code(cs2.sign(12, forked.rootAt(4), [])),
+    ]);
+    expect(both).toEqual(['ok', 'CHECKPOINT_FORK']);
   });
 
   it('fail_ missing, corrupt or foreign state; init refuses to overwrite', async () => {
@@ -170,6 +177,52 @@ describe('CheckpointSigner', () => {
     const stranger = softwareEd25519Signer(ORIGIN);
     expect(() => openCheckpoint(note, [ed25519Verifier(stranger.name, stranger.publicKey)])).toThrow(
       NoteError,
+    );
+  });
+
+  it('property: whatever it is asked, it never signs two inconsistent checkpoints', async () => {
+    const honest = tree;
+    const op = fc.record({
+      size: fc.integer({ min: 0, max: 40 }),
+      fork: fc.boolean(),
+      proofFrom: fc.oneof(
+        fc.constant('last' as const),
+        fc.constant('none' as const),
+        fc.integer({ min: 1, max: 40 }),
+      ),
+    });
+    await fc.assert(
+      fc.asyncProperty(
+        fc.integer({ min: 0, max: 39 }),
+        fc.array(op, { maxLength: 12 }),
+        async (prefix, ops) => {
+          const forked = MerkleTree.fromLeafHashes(
+            Array.from({ length: 40 }, (_, i) =>
+              leafHash(i < prefix ? Uint8Array.of(i) : Uint8Array.of(i, 7)),
+            ),
+          );
+          const path = join(dir, `state-${Math.random().toString(36).slice(2)}`);
+          await CheckpointSigner.init(path, ORIGIN);
+          const cs = new CheckpointSigner({ statePath: path, origin: ORIGIN, signer });
+          const signed: { size: number; root: Uint8Array; t: MerkleTree }[] = [];
+          for (const o of ops) {
+            const t = o.fork ? forked : honest;
+            const last = await cs.last();
+            const from = o.proofFrom === 'last' ? last.size : o.proofFrom === 'none' ? 0 : o.proofFrom;
+            const proof = from >= 1 && from <= o.size ? t.consistencyProof(from, o.size) : [];
+            try {
+              const note = await cs.sign(o.size, t.rootAt(o.size), proof);
+              const c = openCheckpoint(note, [verifier], ORIGIN);
+              signed.push({ size: c.size, root: c.root, t });
+            } catch (e) {
+              expect(e).toBeInstanceOf(CheckpointError);
+            }
+          }
+          for (const a of signed)
+            for (const b of signed) if (b.size <= a.size) expect(b.root).toEqual(a.t.rootAt(b.size));
+        },
+      ),
+      { numRuns: 60 },
     );
   });
 });
