@@ -67,6 +67,8 @@ const dekTemplate = (sensitive: boolean) => [
   { type: P.CKA_DECRYPT, value: false },
   { type: P.CKA_WRAP, value: false },
   { type: P.CKA_UNWRAP, value: false },
+  { type: P.CKA_SIGN, value: false },
+  { type: P.CKA_VERIFY, value: false },
 ];
 
 /** Generates a home KEK in an open session; used by {@link HomeHsm.rotate} and `hsm:init`. */
@@ -88,6 +90,7 @@ export async function generateHomeKek(s: Session, generation: number): Promise<s
       { type: P.CKA_ENCRYPT, value: false },
       { type: P.CKA_DECRYPT, value: false },
       { type: P.CKA_SIGN, value: false },
+      { type: P.CKA_VERIFY, value: false },
       { type: P.CKA_DERIVE, value: false },
       { type: P.CKA_MODIFIABLE, value: false },
       { type: P.CKA_LABEL, value: HOME_KEK_LABEL },

@@ -148,6 +148,8 @@ export function sessionAes(usage: 'derive' | 'wrap' | 'unwrap'): Template {
     { type: P.CKA_UNWRAP, value: usage === 'unwrap' },
     { type: P.CKA_ENCRYPT, value: false },
     { type: P.CKA_DECRYPT, value: false },
+    { type: P.CKA_SIGN, value: false },
+    { type: P.CKA_VERIFY, value: false },
   ];
 }
 
