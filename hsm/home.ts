@@ -56,7 +56,8 @@ function parseKekId(kekId: string): Buffer {
   return Buffer.from(kekId, 'hex');
 }
 
-const dekTemplate = (sensitive: boolean) => [
+/** Template of a DEK as a session object (internal; the benchmark reuses it). */
+export const dekTemplate = (sensitive: boolean) => [
   { type: P.CKA_CLASS, value: P.CKO_SECRET_KEY },
   { type: P.CKA_KEY_TYPE, value: P.CKK_AES },
   { type: P.CKA_TOKEN, value: false },

@@ -120,6 +120,11 @@ class TokenCore {
     return s;
   }
 
+  /** An idle session, or undefined (the fast path: no promise when the pool has one). */
+  tryAcquire(): Handle | undefined {
+    return this.idle.pop();
+  }
+
   async acquire(): Promise<Handle> {
     const s = this.idle.pop();
     if (s) return s;
@@ -242,7 +247,7 @@ export class Token {
   async use<T>(fn: (s: Session) => T | Promise<T>): Promise<T> {
     const core = this.core;
     for (let attempt = 0; ; attempt++) {
-      const h = await core.acquire();
+      const h = core.tryAcquire() ?? (await core.acquire());
       let lost = false;
       try {
         return await fn(new Session(core, h));
