@@ -28,7 +28,10 @@ interface Vector {
 }
 
 const file = JSON.parse(
-  readFileSync(new URL('../vectors/wycheproof/c2sp_chunked_encryption_aes_256_gcm_test.json', import.meta.url), 'utf8'),
+  readFileSync(
+    new URL('../vectors/wycheproof/c2sp_chunked_encryption_aes_256_gcm_test.json', import.meta.url),
+    'utf8',
+  ),
 );
 const vectors: Vector[] = file.testGroups.flatMap((g: { tests: Vector[] }) => g.tests);
 
