@@ -1,6 +1,7 @@
 /** Sealed archives: format v1 (docs/FORMAT.md). */
 export { ArchiveError, type ArchiveErrorCode } from './errors.ts';
 export { type Header, STANZA_HOME, STANZA_QUORUM } from './header.ts';
+export { homeUnwrapper, homeWrapper } from './home.ts';
 export { type ArchiveSummary, inspectArchive } from './inspect.ts';
 export {
   atomicFileSink,

@@ -1,10 +1,12 @@
 import { randomBytes } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import { basename } from 'node:path';
-import { type Manifest, sealArchive } from '../../archive/index.ts';
+import type { HomeHsm } from '../../../hsm/index.ts';
+import { homeWrapper, type Manifest, sealArchive } from '../../archive/index.ts';
 import { parsePublicKey, parseRecipientsFile } from '../../crypto/keys.ts';
 import { type Command, parse, positiveInt } from '../command.ts';
 import { UsageError } from '../errors.ts';
+import { HSM_HELP, hsmOptions, openHomeFromArgs } from '../hsm.ts';
 import { inputFrom, outputTo } from '../io.ts';
 import { progressBar } from '../progress.ts';
 
@@ -24,6 +26,9 @@ Options:
   --snapshot-id ID         snapshot id (default: <domain>-<UTC time>-<random>)
   --content-type T         MIME type of the plaintext (default: application/octet-stream)
   -o, --output OUT         write the archive here
+  --home-hsm LABEL         also wrap the DEK under the home HSM's key in token LABEL (a home
+                           stanza), for routine restores at home without a ceremony
+${HSM_HELP}
 `;
 
 export const seal: Command = {
@@ -41,6 +46,8 @@ export const seal: Command = {
         'snapshot-id': { type: 'string' },
         'content-type': { type: 'string' },
         output: { type: 'string', short: 'o' },
+        'home-hsm': { type: 'string' },
+        ...hsmOptions,
       },
       help,
     );
@@ -63,6 +70,9 @@ export const seal: Command = {
       contentType: values['content-type'] ?? 'application/octet-stream',
       ...(inPath && inPath !== '-' ? { name: basename(inPath) } : {}),
     };
+    const home: HomeHsm | undefined = values['home-hsm']
+      ? await openHomeFromArgs(values['home-hsm'], values)
+      : undefined;
     const { src, size } = await inputFrom(inPath);
     const sink = await outputTo(values.output, { binary: true, mode: 0o644 }).catch(async (e) => {
       await src.close();
@@ -73,10 +83,12 @@ export const seal: Command = {
       await sealArchive(src, sink, {
         manifest,
         recipients: keys.map((publicKey) => ({ publicKey, epoch })),
+        ...(home ? { home: [homeWrapper(home)] } : {}),
         onProgress: bar,
       });
     } finally {
       bar.end();
+      home?.close();
     }
   },
 };
