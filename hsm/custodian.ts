@@ -88,6 +88,11 @@ export interface ImportExpectation {
   custodian?: string;
   /** Mark the share CKA_WRAP_WITH_TRUSTED (hardening profile). */
   wrapWithTrusted?: boolean;
+  /**
+   * The CKA_ID to give the share (16 bytes, hex); default random. Pass one to log the intent entry
+   * keyed by CKA_ID before the token changes (DESIGN decision 6).
+   */
+  objectId?: string;
 }
 
 export interface ReleaseRequest {
@@ -148,6 +153,12 @@ const NEEDS = {
 };
 
 const newId = () => randomBytes(16);
+
+function parseObjectId(hex: string): Buffer {
+  if (!/^[0-9a-f]{32}$/.test(hex))
+    throw new HsmError('bad_argument', 'an object id is 32 lowercase hex characters');
+  return Buffer.from(hex, 'hex');
+}
 const b = (u: Uint8Array) => Buffer.from(u.buffer, u.byteOffset, u.byteLength);
 
 /** Opens a custodian token (logs in; fails closed when the HSM lacks a needed mechanism). */
@@ -361,7 +372,7 @@ export class Custodian {
       const { k0, k1 } = await contextKek(s, transport, inner.ephPub, info, 'unwrap');
       let share: Handle | undefined;
       try {
-        const id = newId();
+        const id = expect.objectId === undefined ? newId() : parseObjectId(expect.objectId);
         const template = [
           { type: P.CKA_CLASS, value: P.CKO_SECRET_KEY },
           { type: P.CKA_KEY_TYPE, value: P.CKK_GENERIC_SECRET },

@@ -37,8 +37,13 @@ export interface HomeHsm {
   wrapDek(dek: Uint8Array): Promise<Uint8Array>;
   /** Unwraps with the named KEK; `auth_failed` when tampered or wrapped under another key. */
   unwrapDek(wrapped: Uint8Array, kekId: string): Promise<Uint8Array>;
-  /** Generates a new KEK (generation + 1), makes it current and returns its id. */
-  rotate(): Promise<string>;
+  /**
+   * The id the next {@link rotate} will use: generation + 1 and 12 random bytes. Lets the caller log
+   * the intent entry keyed by CKA_ID before the token changes (DESIGN decision 6).
+   */
+  nextKekId(): Promise<string>;
+  /** Generates a new KEK (generation + 1, or exactly `kekId` from {@link nextKekId}), makes it current, returns its id. */
+  rotate(kekId?: string): Promise<string>;
   /** Rewraps a wrapped DEK from one KEK to another inside the HSM. */
   rewrap(wrapped: Uint8Array, fromKekId: string, toKekId: string): Promise<Uint8Array>;
   /** Destroys an old KEK (never the current one): only after every DEK was rewrapped. */
@@ -72,10 +77,15 @@ export const dekTemplate = (sensitive: boolean) => [
   { type: P.CKA_VERIFY, value: false },
 ];
 
-/** Generates a home KEK in an open session; used by {@link HomeHsm.rotate} and `hsm:init`. */
-export async function generateHomeKek(s: Session, generation: number): Promise<string> {
+const makeKekId = (generation: number) => {
   const id = Buffer.concat([Buffer.alloc(4), randomBytes(12)]);
   id.writeUInt32BE(generation, 0);
+  return id.toString('hex');
+};
+
+/** Generates a home KEK in an open session; used by {@link HomeHsm.rotate} and `hsm:init`. */
+export async function generateHomeKek(s: Session, generation: number, kekId?: string): Promise<string> {
+  const id = Buffer.from(kekId ?? makeKekId(generation), 'hex');
   await s.generateKey(
     P.CKM_AES_KEY_GEN,
     [
@@ -101,6 +111,8 @@ export async function generateHomeKek(s: Session, generation: number): Promise<s
   );
   return id.toString('hex');
 }
+
+const generationOf = (kekId: string | undefined) => (kekId ? Buffer.from(kekId, 'hex').readUInt32BE(0) : 0);
 
 function listKekIds(s: Session): string[] {
   return s
@@ -184,11 +196,18 @@ class Home implements HomeHsm {
     });
   }
 
-  async rotate(): Promise<string> {
+  async nextKekId(): Promise<string> {
+    const ids = await this.kekIds();
+    return makeKekId(generationOf(ids[ids.length - 1]) + 1);
+  }
+
+  async rotate(kekId?: string): Promise<string> {
     const next = await this.token.use(async (s) => {
       const ids = listKekIds(s);
-      const gen = ids.length ? Buffer.from(ids[ids.length - 1]!, 'hex').readUInt32BE(0) : 0;
-      return generateHomeKek(s, gen + 1);
+      const gen = generationOf(ids[ids.length - 1]) + 1;
+      if (kekId !== undefined && (parseKekId(kekId).readUInt32BE(0) !== gen || ids.includes(kekId)))
+        throw new HsmError('bad_argument', `KEK id ${kekId} is not a fresh id of generation ${gen}`);
+      return generateHomeKek(s, gen, kekId);
     });
     this.kekId = next;
     return next;

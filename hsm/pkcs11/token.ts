@@ -58,6 +58,7 @@ class TokenCore {
   readonly handles = new Map<string, Handle>();
   refs = 0;
   opening = 0;
+  closed = false;
   readonly mechanisms: Set<number>;
 
   constructor(
@@ -140,7 +141,17 @@ class TokenCore {
   }
 
   release(s: Handle) {
-    if (!this.all.has(s.toString('hex'))) return;
+    if (!this.all.has(s.toString('hex'))) {
+      // the token was closed (or the session discarded) while this operation ran
+      if (this.closed) {
+        try {
+          this.p11.C_CloseSession(s);
+        } catch {
+          // already gone
+        }
+      }
+      return;
+    }
     const w = this.waiters.shift();
     if (w) w(s);
     else this.idle.push(s);
@@ -176,6 +187,7 @@ class TokenCore {
   }
 
   closeAll() {
+    this.closed = true;
     for (const s of this.idle.splice(0)) {
       try {
         this.p11.C_CloseSession(s);

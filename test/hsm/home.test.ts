@@ -74,6 +74,13 @@ describe('home HSM', () => {
     await expect(home.unwrapDek(wrapped, old)).rejects.toMatchObject({ code: 'object_missing' });
   });
 
+  it('good_planned_rotate: nextKekId lets the caller log the intent first; a stale id is refused', async () => {
+    const planned = await home.nextKekId();
+    expect(await home.rotate(planned)).toBe(planned);
+    expect(home.kekId).toBe(planned);
+    await expect(home.rotate(planned)).rejects.toMatchObject({ code: 'bad_argument' });
+  });
+
   it('good_reopen: a new handle picks the highest generation as current', async () => {
     const h2 = await openHome({ label: 'home', pin: dev.pins['home']!.user });
     expect(h2.kekId).toBe(home.kekId);

@@ -98,6 +98,17 @@ describe('share release → station receive', () => {
     const forged = Uint8Array.from(env);
     forged.set(CEREMONY_B, indexOf(forged, CEREMONY_A));
     await expect(receiveRelease(station, forged, expectB)).rejects.toMatchObject({ code: 'auth_failed' });
+    // even a station that re-seals the outer layer under a ceremony-B header cannot use it:
+    // the in-token KEK was derived over ceremony A
+    const p = parseReleaseEnvelope(env);
+    const inner = await hpkeOpen(station.xwing.seed, p.sealed.enc, hpkeInfo('release'), p.aad, p.sealed.ct);
+    const headerB = encodeReleaseHeader({ ...p.header, ceremony: CEREMONY_B });
+    const resealed = encodeEnvelope(
+      headerB,
+      await hpkeSeal(station.xwing.publicKey, hpkeInfo('release'), headerB, inner),
+    );
+    await expect(receiveRelease(station, resealed, expectB)).rejects.toMatchObject({ code: 'auth_failed' });
+    expect(await receiveRelease(station, env, { ...expectB, ceremony: CEREMONY_A })).toEqual(shares[0]);
   });
 });
 
@@ -320,6 +331,7 @@ import {
   encodeEnvelope,
   encodeImportHeader,
   encodeImportInner,
+  encodeReleaseHeader,
   encodeReleaseInner,
   hmacShare,
   hpkeInfo,

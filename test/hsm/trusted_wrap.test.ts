@@ -42,7 +42,13 @@ beforeAll(async () => {
     transport: keys.transport,
     xwing: keys.xwing,
   });
-  await c.importShare(env, { domain: 'census', epoch: 7, ceremony: KC, wrapWithTrusted: true });
+  await c.importShare(env, {
+    domain: 'census',
+    epoch: 7,
+    ceremony: KC,
+    wrapWithTrusted: true,
+    objectId: 'ab'.repeat(16),
+  });
 });
 
 afterAll(() => {
@@ -54,6 +60,7 @@ describe('trusted-wrap profile (the token enforces the recipient)', () => {
   it('good_attributes: the share is marked wrap-with-trusted', async () => {
     expect(await c.describe({ domain: 'census', epoch: 7 })).toMatchObject({
       wrapWithTrusted: true,
+      id: 'ab'.repeat(16),
       sensitive: true,
       valueReadable: false,
     });
