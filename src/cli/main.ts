@@ -3,13 +3,14 @@
  * result; every failure is one line on stderr and a non-zero exit, never a stack trace.
  */
 import type { Command } from './command.ts';
+import { demo } from './commands/demo.ts';
 import { inspect } from './commands/inspect.ts';
 import { keygen } from './commands/keygen.ts';
 import { open } from './commands/open.ts';
 import { seal } from './commands/seal.ts';
 import { describeError } from './errors.ts';
 
-const commands: Command[] = [keygen, seal, open, inspect];
+const commands: Command[] = [keygen, seal, open, inspect, demo];
 
 const usage = `Usage: embassy <command> [options]
 
