@@ -15,9 +15,9 @@ import { randomBytes } from 'node:crypto';
 import { chmodSync, existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { HsmError } from '../errors.ts';
+import { ckrName, HsmError } from '../errors.ts';
 import { openHome } from '../home.ts';
-import { DEFAULT_MODULE, reloadModule } from '../pkcs11/module.ts';
+import { DEFAULT_MODULE, loadModule, P, type P11, reloadModule, tokenLabels } from '../pkcs11/module.ts';
 
 export interface InitOptions {
   dataDir: string;
@@ -70,31 +70,25 @@ export function ensureSoftHsm(log: (l: string) => void = () => {}): void {
   throw fail(`SoftHSM2 is not installed; run: sudo sh -c '${cmd}'`);
 }
 
-function softhsm(conf: string, args: string[]): string {
-  const r = spawnSync('softhsm2-util', args, {
-    env: { ...process.env, SOFTHSM2_CONF: conf },
-    encoding: 'utf8',
-  });
-  if (r.status !== 0) {
-    // stderr of softhsm2-util never echoes PINs; keep only its first line
-    const why = (r.stderr || r.stdout || '').split('\n').find((l) => l.trim()) ?? `exit ${r.status}`;
-    throw fail(`softhsm2-util ${args[0]} failed: ${why.trim()}`);
+/** Initialises the first free SoftHSM2 slot as `label` with the given PINs, in this process. */
+function createToken(p11: P11, label: string, pin: { user: string; so: string }): void {
+  const free = p11
+    .C_GetSlotList(true)
+    .find((s) => (p11.C_GetTokenInfo(s).flags & P.CKF_TOKEN_INITIALIZED) === 0);
+  if (!free) throw fail(`SoftHSM2 offers no free slot to create token "${label}"`);
+  let session: Buffer | undefined;
+  try {
+    // labels are 32 bytes padded with blanks (pkcs11js would pad with NULs)
+    p11.C_InitToken(free, pin.so, label.padEnd(32, ' '));
+    session = p11.C_OpenSession(free, P.CKF_SERIAL_SESSION | P.CKF_RW_SESSION);
+    p11.C_Login(session, P.CKU_SO, pin.so);
+    p11.C_InitPIN(session, pin.user);
+    p11.C_Logout(session);
+  } catch (e) {
+    throw fail(`creating token "${label}" failed: ${ckrName(e) ?? 'no return code'}`);
+  } finally {
+    if (session) p11.C_CloseSession(session);
   }
-  return r.stdout;
-}
-
-/** Labels of the initialised tokens in a SoftHSM2 config, asked from a fresh softhsm2-util process. */
-export function existingLabels(conf: string): string[] {
-  const out = softhsm(conf, ['--show-slots']);
-  const labels: string[] = [];
-  let initialized = false;
-  for (const line of out.split('\n')) {
-    const init = /^\s*Initialized:\s*(yes|no)/.exec(line);
-    if (init) initialized = init[1] === 'yes';
-    const m = /^\s*Label:\s*(.*)$/.exec(line);
-    if (m && initialized && m[1]!.trim()) labels.push(m[1]!.trim());
-  }
-  return labels;
 }
 
 function writePins(path: string, pins: DevPins) {
@@ -147,7 +141,21 @@ export async function initDevTokens(opts: InitOptions): Promise<InitResult> {
     }
   }
   const labels = devTokenLabels(custodians);
-  const present = existingLabels(confPath);
+  // Point SoftHSM2 at DIR and (re)initialise the module in this process: SoftHSM2 reads
+  // SOFTHSM2_CONF and its token directory only at C_Initialize. Tokens are created in-process
+  // (C_InitToken / C_InitPIN), so no PIN ever appears on a command line.
+  const previous = process.env['SOFTHSM2_CONF'];
+  process.env['SOFTHSM2_CONF'] = confPath;
+  let p11: P11;
+  try {
+    reloadModule(module);
+    p11 = loadModule(module).p11;
+  } catch (e) {
+    if (previous === undefined) delete process.env['SOFTHSM2_CONF'];
+    else process.env['SOFTHSM2_CONF'] = previous;
+    throw e;
+  }
+  const present = tokenLabels(p11);
   const orphan = present.filter((l) => !pins[l]);
   if (orphan.length)
     throw fail(
@@ -159,31 +167,13 @@ export async function initDevTokens(opts: InitOptions): Promise<InitResult> {
     // write the PINs first, so that a crash never leaves a token whose PINs are lost
     pins[label] = pins[label] ?? { user: newPin(), so: newPin() };
     writePins(pinsPath, pins);
-    softhsm(confPath, [
-      '--init-token',
-      '--free',
-      '--label',
-      label,
-      '--so-pin',
-      pins[label].so,
-      '--pin',
-      pins[label].user,
-    ]);
+    createToken(p11, label, pins[label]);
     created.push(label);
     log(`created token "${label}"`);
   }
   if (!existsSync(pinsPath)) writePins(pinsPath, pins);
   chmodSync(pinsPath, 0o600);
 
-  // The home KEK, generated in the token by this process: point SoftHSM2 at DIR and (re)load it.
-  const previous = process.env['SOFTHSM2_CONF'];
-  process.env['SOFTHSM2_CONF'] = confPath;
-  try {
-    reloadModule(module);
-  } catch (e) {
-    process.env['SOFTHSM2_CONF'] = previous;
-    throw e;
-  }
   const home = await openHome({ label: 'home', pin: pins['home']!.user, module, create: true });
   const homeKekId = home.kekId;
   home.close();

@@ -118,13 +118,16 @@ export function tokenLabels(p11: P11): string[] {
     .C_GetSlotList(true)
     .map((s) => p11.C_GetTokenInfo(s))
     .filter((t) => (t.flags & P.CKF_TOKEN_INITIALIZED) !== 0)
-    .map((t) => t.label.trim());
+    .map((t) => cleanLabel(t.label));
 }
+
+/** A CK_TOKEN_INFO label without its padding (blanks, or NULs from some writers). */
+export const cleanLabel = (label: string) => label.replace(/[\s\0]+$/, '');
 
 /** The slot of the token labelled `label`, or `token_not_found` naming the labels that exist. */
 export function findSlot(p11: P11, label: string): Buffer {
   const slots = p11.C_GetSlotList(true);
-  const matches = slots.filter((s) => p11.C_GetTokenInfo(s).label.trim() === label);
+  const matches = slots.filter((s) => cleanLabel(p11.C_GetTokenInfo(s).label) === label);
   if (matches.length === 1) return matches[0]!;
   if (matches.length > 1) {
     throw new HsmError(
