@@ -265,9 +265,9 @@ export class Token {
         return await fn(new Session(core, h));
       } catch (e) {
         const ckr = e instanceof HsmError ? e.ckr : ckrName(e);
-        if (ckr && LOST.has(ckr) && attempt === 0) {
+        if (ckr && LOST.has(ckr)) {
           lost = true;
-          continue;
+          if (attempt === 0) continue;
         }
         throw e;
       } finally {
