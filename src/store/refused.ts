@@ -60,7 +60,9 @@ async function bump(db: Kysely<Schema>, principal: string, window: string): Prom
     .insertInto('refused_auth_counters')
     .values({ principal_id: principal, window_start: window, count: 1 })
     .onConflict((oc) =>
-      oc.columns(['principal_id', 'window_start']).doUpdateSet((eb) => ({ count: eb('refused_auth_counters.count', '+', 1) })),
+      oc
+        .columns(['principal_id', 'window_start'])
+        .doUpdateSet((eb) => ({ count: eb('refused_auth_counters.count', '+', 1) })),
     )
     .returning('count')
     .executeTakeFirstOrThrow();
