@@ -18,7 +18,7 @@ import {
 import { leafHash, MerkleTree, verifyConsistency, verifyInclusion } from '../../src/audit/merkle.ts';
 import { ed25519Verifier, softwareEd25519Signer } from '../../src/audit/note.ts';
 import { fromHex, toHex } from '../../src/crypto/bytes.ts';
-import { parseCanonical } from '../../src/crypto/jcs.ts';
+import { type JsonValue, parseCanonical } from '../../src/crypto/jcs.ts';
 import { signStatement } from '../../src/crypto/statement.ts';
 import type { Store } from '../../src/store/index.ts';
 import { factories, freshStore } from '../store/helpers.ts';
@@ -92,7 +92,7 @@ describe.each(factories)('audit log on $name', (f) => {
   });
 
   it('refuses secret-looking fields and malformed entries with a clear error', async () => {
-    const bad = [
+    const bad: { data: Record<string, JsonValue> }[] = [
       { data: { share: 'AAAA' } },
       { data: { nested: [{ wrappedShare: 'x' }] } },
       { data: { dek: 'x' } },
