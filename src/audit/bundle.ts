@@ -442,6 +442,8 @@ export function verifyBundle(bundle: unknown, opts: VerifyOptions): VerifyReport
   const claimedSeen = new Set<number>();
   let statementsVerified = 0;
   let statementsUnverified = 0;
+  const linksChecked = new Set<number>();
+  const linkFailures: number[] = [];
 
   const n = shape.entries.length;
   for (let i = 0; i < n; i++) {
@@ -522,13 +524,11 @@ export function verifyBundle(bundle: unknown, opts: VerifyOptions): VerifyReport
     } else if (claimed === 0) {
       if (e.prev !== ZERO)
         entryReport({ code: 'ENTRY_CHAIN_BROKEN', seq: 0, message: 'entry 0 must have prev 0…0' });
-    } else if (claimed === prevClaimed + 1 && e.prev !== expectedPrev) {
+    } else if (claimed === prevClaimed + 1) {
       // Consecutive sequence numbers (even after a gap): entry `claimed` names its predecessor's leaf.
-      entryReport({
-        code: 'ENTRY_ALTERED',
-        seq: prevClaimed,
-        message: `entry ${prevClaimed} was altered: its leaf hash is not the prev recorded by entry ${claimed}`,
-      });
+      // Which of the two was altered is decided after the pass (see resolveLinks).
+      linksChecked.add(claimed);
+      if (e.prev !== expectedPrev) linkFailures.push(claimed);
     }
     prevHadPrev = e.prev !== undefined;
     prevClaimed = claimed;
@@ -621,6 +621,39 @@ export function verifyBundle(bundle: unknown, opts: VerifyOptions): VerifyReport
         seq: s,
         message: `entry ${s} is missing: it was deleted from the log`,
       });
+
+  // Broken prev links: link k (entry k's prev vs entry k−1's leaf) fails when entry k−1 was altered,
+  // and also link k+1 when entry k itself was (its leaf changes with its prev). A checkpoint that
+  // matches the first k entries clears entry k−1.
+  const matched = new Set(cps.filter((c) => rootsAt.get(c.size) === toHex(c.root)).map((c) => c.size));
+  const failed = new Set(linkFailures);
+  const consumed = new Set<number>();
+  for (const k of linkFailures) {
+    if (consumed.has(k)) continue;
+    if (failed.has(k + 1)) {
+      consumed.add(k + 1);
+      entryReport({
+        code: 'ENTRY_ALTERED',
+        seq: k,
+        message: `entry ${k} was altered: its prev link and its successor's link are both broken`,
+      });
+    } else if (linksChecked.has(k + 1) || !matched.has(k))
+      entryReport({
+        code: 'ENTRY_ALTERED',
+        seq: k - 1,
+        message: linksChecked.has(k + 1)
+          ? `entry ${k - 1} was altered: its leaf hash is not the prev recorded by entry ${k}`
+          : `entry ${k - 1} or entry ${k} was altered: entry ${k}'s prev link is broken and nothing later decides which`,
+      });
+    if (!failed.has(k + 1) && !linksChecked.has(k + 1))
+      entryReport({
+        code: 'ENTRY_ALTERED',
+        seq: k,
+        message: matched.has(k)
+          ? `entry ${k} was altered: its prev link is broken and a signed checkpoint covers the entries before it`
+          : `entry ${k - 1} or entry ${k} was altered: entry ${k}'s prev link is broken and nothing later decides which`,
+      });
+  }
 
   // Checkpoint roots against the recomputed tree.
   let lastGood = 0;
