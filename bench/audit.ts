@@ -8,16 +8,22 @@
  * the per-entry cost of actor signatures (ECDSA P-256 / Ed25519 via node:crypto), which dominate a real
  * bundle in proportion to how many entries carry one.
  *
- * Part 2 (TODO, needs the store): durable appends/s on SQLite and PostgreSQL.
+ * Part 2: durable appends/s on SQLite (file, WAL, synchronous=FULL) and PostgreSQL (DATABASE_URL or
+ * 127.0.0.1:5432/test, a throwaway schema), one entry per committed transaction, from one caller and
+ * from 16 concurrent callers (serialised by the store's writer lock), and 100 entries per transaction.
  *
- * Options (env): BENCH_AUDIT_ENTRIES (default 1000000), BENCH_AUDIT_CHECKPOINT_EVERY (default 1000).
+ * Options (env): BENCH_AUDIT_ENTRIES (default 1000000), BENCH_AUDIT_CHECKPOINT_EVERY (default 1000),
+ * BENCH_AUDIT_APPENDS (default 2000), BENCH_AUDIT_PG_URL (default DATABASE_URL or
+ * postgres://postgres@127.0.0.1:5432/test; set to "off" to skip PostgreSQL).
  */
-import { generateKeyPairSync, sign as nodeSign } from 'node:crypto';
+import { generateKeyPairSync, sign as nodeSign, randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { p256 } from '@noble/curves/nist.js';
+import { sql } from 'kysely';
 import { CheckpointSigner, openCheckpoint } from '../src/audit/checkpoint.ts';
+import { appendEntry } from '../src/audit/log.ts';
 import {
   CompactRange,
   leafHash,
@@ -33,6 +39,7 @@ import {
   verifyEcdsaP256Sha256,
   verifyStatement,
 } from '../src/crypto/statement.ts';
+import { openStore, type Store } from '../src/store/index.ts';
 
 const N = Number(process.env.BENCH_AUDIT_ENTRIES ?? 1_000_000);
 const EVERY = Number(process.env.BENCH_AUDIT_CHECKPOINT_EVERY ?? 1000);
@@ -182,6 +189,76 @@ t = now();
 for (let i = 0; i < S; i++) if (!verifyStatement(stmt, key)) throw new Error('ed25519');
 row('Ed25519 statement verify (payload + node:crypto)', now() - t, S);
 
+// ---- durable appends (Part 2) ----
+const APPENDS = Number(process.env.BENCH_AUDIT_APPENDS ?? 2000);
+const PG_URL =
+  process.env.BENCH_AUDIT_PG_URL ?? process.env.DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
+const appendRows: [string, string, string, string][] = [];
+
+async function benchAppends(label: string, store: Store): Promise<void> {
+  const one = (i: number) =>
+    store.transaction(async (trx) => {
+      await trx
+        .insertInto('nonces')
+        .values({ principal_id: 'bench', nonce: String(i), seen_at: new Date().toISOString() })
+        .execute();
+      await appendEntry(trx, { kind: 'bench', actor: 'coordinator', data: { i, digest: 'ab'.repeat(32) } });
+    });
+  for (let i = 0; i < 50; i++) await one(-1 - i); // warm-up
+  let t0 = now();
+  for (let i = 0; i < APPENDS; i++) await one(i);
+  let ms = now() - t0;
+  appendRows.push([label, '1 caller, 1 entry + 1 row per transaction', fmt(ms), rate(APPENDS, ms)]);
+  console.error(`  ${label} sequential: ${rate(APPENDS, ms)}`);
+  let next = APPENDS;
+  t0 = now();
+  await Promise.all(
+    Array.from({ length: 16 }, async () => {
+      while (next < 2 * APPENDS) await one(next++);
+    }),
+  );
+  ms = now() - t0;
+  appendRows.push([label, '16 concurrent callers, 1 entry per transaction', fmt(ms), rate(APPENDS, ms)]);
+  console.error(`  ${label} 16 callers: ${rate(APPENDS, ms)}`);
+  const B = 100;
+  const batches = Math.max(1, Math.floor(APPENDS / B));
+  t0 = now();
+  for (let b = 0; b < batches; b++)
+    await store.transaction(async (trx) => {
+      for (let k = 0; k < B; k++)
+        await appendEntry(trx, { kind: 'bench', actor: 'coordinator', data: { b, k } });
+    });
+  ms = now() - t0;
+  appendRows.push([label, `${B} entries per transaction`, fmt(ms), rate(batches * B, ms)]);
+  console.error(`  ${label} batched: ${rate(batches * B, ms)}`);
+}
+
+console.error(`durable appends (${APPENDS.toLocaleString('en')} per run) …`);
+{
+  const sdir = mkdtempSync(join(tmpdir(), 'bench-audit-sqlite-'));
+  const store = await openStore({ dataDir: sdir });
+  try {
+    await benchAppends('SQLite (WAL, synchronous=FULL)', store);
+  } finally {
+    await store.close();
+    rmSync(sdir, { recursive: true, force: true });
+  }
+}
+if (PG_URL !== 'off') {
+  const schema = `bench_${randomBytes(6).toString('hex')}`;
+  let store: Store | undefined;
+  try {
+    store = await openStore({ databaseUrl: PG_URL, schema });
+    await benchAppends('PostgreSQL (local, fsync on)', store);
+    await sql`drop schema ${sql.id(schema)} cascade`.execute(store.db);
+  } catch (e) {
+    console.error(`  PostgreSQL skipped: ${(e as Error).message}`);
+    appendRows.push(['PostgreSQL', 'not measured', '-', (e as Error).message]);
+  } finally {
+    await store?.close();
+  }
+}
+
 console.log(
   `\n## bench:audit — offline verification (${new Date().toISOString().slice(0, 10)}, node ${process.version})\n`,
 );
@@ -193,4 +270,9 @@ console.log(
   `\nExtrapolated: if every one of ${N.toLocaleString('en')} entries carried an ECDSA P-256 statement, ` +
     `signature checks would add ${fmt(perEntryEcdsa * N)} (node:crypto) to the ${fmt(total)} above.`,
 );
-console.log('Durable appends/s on SQLite and PostgreSQL: not measured yet (the store is not written).');
+console.log(
+  `\n### durable appends (${APPENDS.toLocaleString('en')} per row; each transaction commits to disk)\n`,
+);
+console.log('| database | shape | time | appends/s |');
+console.log('|---|---|---|---|');
+for (const [a, b, c, d] of appendRows) console.log(`| ${a} | ${b} | ${c} | ${d} |`);
