@@ -255,7 +255,15 @@ export function verifyStatement(s: Statement, key: StatementKey): boolean {
     return false;
   }
   const sig = fromBase64Url(s.sig);
-  if (sig === null || !(key?.publicKey instanceof Uint8Array)) return false;
+  return sig !== null && verifyPayload(key, payload, sig);
+}
+
+/**
+ * Verifies a signature over a 32-byte signing payload (a statement's, or a signed HTTP request's)
+ * under `key`, with the algorithm the roster gives the key. Returns false on anything malformed.
+ */
+export function verifyPayload(key: StatementKey, payload: Uint8Array, sig: Uint8Array): boolean {
+  if (!(key?.publicKey instanceof Uint8Array)) return false;
   try {
     if (key.alg === 'ecdsa-p256') {
       if (sig.length !== 64) return false;

@@ -140,8 +140,19 @@ const m001: Migration = {
   },
 };
 
+/** A release keeps the custodian's signed release statement beside the blob, for the station to check. */
+const m002: Migration = {
+  async up(db) {
+    await db.schema
+      .alterTable('releases')
+      .addColumn('statement_json', 'text', (c) => c.notNull().defaultTo(''))
+      .execute();
+  },
+};
+
 const MIGRATIONS: Record<string, Migration> = {
   '001_initial': m001,
+  '002_release_statement': m002,
 };
 
 /** The in-code migration provider. */

@@ -70,6 +70,8 @@ export interface ReleasesTable {
   /** The doubly wrapped share (token wrap, then X-Wing), base64url. Deleted when the ceremony closes. */
   blob: string;
   blob_hash: string;
+  /** The custodian's signed share-release statement, canonical JSON. */
+  statement_json: string;
   created_at: string;
 }
 

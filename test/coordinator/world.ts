@@ -1,0 +1,98 @@
+/** An in-process deployment for HTTP-level tests: the real Hono app, requests through app.request. */
+import { createHash, randomBytes } from 'node:crypto';
+import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { atomicFileSink, bufferSource, sealArchive } from '../../src/archive/index.ts';
+import { createApp } from '../../src/coordinator/app.ts';
+import type { Fetch } from '../../src/coordinator/client.ts';
+import { STATEMENT } from '../../src/coordinator/protocol.ts';
+import { buildWorld, type World, type WorldOptions } from '../../src/demo/world.ts';
+import type { StoreOptions } from '../../src/store/index.ts';
+
+export type Dialect = 'sqlite' | 'postgres';
+export const DIALECTS: Dialect[] = ['sqlite', 'postgres'];
+
+export interface TestWorld extends World {
+  app: ReturnType<typeof createApp>['app'];
+  fetch: Fetch;
+  archives: string;
+  /** Seals `data` for a domain into the embassy store and registers it; returns the snapshot id. */
+  snapshot(domain: string, data: Uint8Array, opts?: { random?: (n: number) => Uint8Array }): Promise<string>;
+  cleanup(): Promise<void>;
+}
+
+let sequence = 0;
+
+export async function testWorld(dialect: Dialect, opts: Partial<WorldOptions> = {}): Promise<TestWorld> {
+  const dataDir = mkdtempSync(join(tmpdir(), 'embassy-coord-'));
+  const schema = `t_${randomBytes(6).toString('hex')}`;
+  const store: StoreOptions | undefined =
+    dialect === 'postgres'
+      ? {
+          databaseUrl: 'postgres://postgres@127.0.0.1:5432/test',
+          schema,
+          origin: 'data-embassy.example/audit',
+        }
+      : undefined;
+  const world = await buildWorld({
+    dataDir,
+    domains: ['land', 'business'],
+    ...(store ? { store } : {}),
+    ...opts,
+  });
+  const { app } = createApp(world.coordinator);
+  const fetch: Fetch = async (url, init) => app.request(url, init);
+  const archives = join(dataDir, 'embassy-store');
+  mkdirSync(archives, { recursive: true });
+  return {
+    ...world,
+    app,
+    fetch,
+    archives,
+    async snapshot(domain, data, o = {}) {
+      const split = world.splits.get(domain)!;
+      const id = `${domain}-${++sequence}-${randomBytes(3).toString('hex')}`;
+      const path = join(archives, id);
+      const res = await sealArchive(bufferSource(data), await atomicFileSink(path, 0o644), {
+        manifest: {
+          domain,
+          snapshotId: id,
+          sealEpoch: 1,
+          createdAt: '2026-11-27T00:00:00Z',
+          contentType: 'text/csv',
+        },
+        recipients: [{ publicKey: split.publicKey, epoch: 1 }],
+        threads: 0,
+        ...(o.random ? { random: o.random } : {}),
+      });
+      const job = world.client('backup-job', fetch);
+      const digest = createHash('sha256').update(res.header.bytes).digest('hex');
+      await job.post(
+        '/v1/snapshots',
+        await job.statement(STATEMENT.snapshot, {
+          id,
+          domain,
+          sealEpoch: 1,
+          size: res.archiveBytes,
+          digest,
+          location: path,
+          sequence: Date.now() * 1000 + sequence,
+          createdAt: new Date().toISOString(),
+        }),
+      );
+      return id;
+    },
+    async cleanup() {
+      await world.close();
+      if (dialect === 'postgres') {
+        const pg = await import('pg');
+        const c = new pg.default.Client({ connectionString: 'postgres://postgres@127.0.0.1:5432/test' });
+        await c.connect();
+        await c.query(`drop schema if exists ${schema} cascade`);
+        await c.end();
+      }
+      rmSync(dataDir, { recursive: true, force: true });
+    },
+  };
+}
