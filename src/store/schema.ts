@@ -7,7 +7,7 @@
  * - integers (sizes, sequence numbers) are BIGINT, read back as JavaScript numbers (≤ 2^53 − 1).
  * @module
  */
-import type { Insertable, Selectable, Updateable } from 'kysely';
+import type { ColumnType, Insertable, Selectable, Updateable } from 'kysely';
 
 export interface RosterVersionsTable {
   version: number;
@@ -70,8 +70,8 @@ export interface ReleasesTable {
   /** The doubly wrapped share (token wrap, then X-Wing), base64url. Deleted when the ceremony closes. */
   blob: string;
   blob_hash: string;
-  /** The custodian's signed share-release statement, canonical JSON. */
-  statement_json: string;
+  /** The custodian's signed share-release statement, canonical JSON (migration 002). */
+  statement_json: ColumnType<string, string | undefined, string>;
   created_at: string;
 }
 

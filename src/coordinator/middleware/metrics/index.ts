@@ -18,9 +18,7 @@ export class Metrics {
       this.requests.set(key, (this.requests.get(key) ?? 0) + 1);
       const secs = (performance.now() - start) / 1000;
       const h = this.latency.get(route) ?? { buckets: BUCKETS.map(() => 0), sum: 0, count: 0 };
-      BUCKETS.forEach((b, i) => {
-        if (secs <= b) h.buckets[i]!++;
-      });
+      for (const [i, b] of BUCKETS.entries()) if (secs <= b) h.buckets[i]!++;
       h.sum += secs;
       h.count++;
       this.latency.set(route, h);
