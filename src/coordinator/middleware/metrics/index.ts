@@ -48,9 +48,9 @@ export class Metrics {
       '# TYPE embassy_http_request_seconds histogram',
     );
     for (const [route, h] of this.latency) {
-      BUCKETS.forEach((b, i) =>
-        lines.push(`embassy_http_request_seconds_bucket${labels({ route, le: String(b) })} ${h.buckets[i]}`),
-      );
+      for (const [i, b] of BUCKETS.entries()) {
+        lines.push(`embassy_http_request_seconds_bucket${labels({ route, le: String(b) })} ${h.buckets[i]}`);
+      }
       lines.push(`embassy_http_request_seconds_bucket${labels({ route, le: '+Inf' })} ${h.count}`);
       lines.push(`embassy_http_request_seconds_sum${labels({ route })} ${h.sum.toFixed(6)}`);
       lines.push(`embassy_http_request_seconds_count${labels({ route })} ${h.count}`);
