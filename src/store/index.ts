@@ -116,7 +116,9 @@ export function storeOptionsFromEnv(dataDir: string, env: NodeJS.ProcessEnv = pr
 function isRetryable(e: unknown): boolean {
   const err = e as { code?: unknown } | null;
   const code = typeof err?.code === 'string' ? err.code : '';
-  return code === '40001' || code === '40P01' || code === 'SQLITE_BUSY' || code === 'SQLITE_LOCKED';
+  return (
+    code === '40001' || code === '40P01' || code.startsWith('SQLITE_BUSY') || code.startsWith('SQLITE_LOCKED')
+  );
 }
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
