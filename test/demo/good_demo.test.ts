@@ -15,7 +15,8 @@ describe('embassy demo (npm run demo)', () => {
       expect(r.status).toBe(0);
       const out = r.stdout.toString();
       expect(out).toContain('✔ restored land register equals the original byte for byte');
-      expect(out).toContain('✔ two shares are refused (below threshold)');
+      expect(out).toContain('✔ the ceremony is closed and the coordinator deleted the wrapped shares');
+      expect(out).toContain('✔ a second release by the same custodian is refused by its journal');
       expect(out).toContain('Every check held.');
       expect(out).not.toMatch(/PIN[^s]*:\s*\S{8,}/);
     }
