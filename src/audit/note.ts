@@ -296,9 +296,11 @@ export function formatVerifierKey(
 export function parseVerifierKey(vkey: string): NoteVerifier & { readonly publicKey: Uint8Array } {
   const bad = (why: string) => new NoteError('NOTE_BAD_VERIFIER_KEY', `verifier key ${why}`);
   if (typeof vkey !== 'string') throw bad('must be a string');
-  const parts = vkey.split('+');
-  if (parts.length !== 3) throw bad('must be name+keyid+key');
-  const [name, idHex, keyB64] = parts as [string, string, string];
+  // Names cannot contain '+', but base64 key data can: split at the first two only.
+  const first = vkey.indexOf('+');
+  const second = first < 0 ? -1 : vkey.indexOf('+', first + 1);
+  if (first < 0 || second < 0) throw bad('must be name+keyid+key');
+  const [name, idHex, keyB64] = [vkey.slice(0, first), vkey.slice(first + 1, second), vkey.slice(second + 1)];
   if (!isValidKeyName(name)) throw bad('has an invalid name');
   if (!/^[0-9a-f]{8}$/.test(idHex)) throw bad('has a malformed key ID');
   const raw = b64decode(keyB64);

@@ -5,7 +5,7 @@
  * coordinator on a store. The demo, the end-to-end tests and the API benchmark all build on it.
  */
 import { generateKeyPairSync, type KeyObject, sign as nodeSign } from 'node:crypto';
-import { readFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import {
   type Custodian,
   type DevPins,
@@ -54,6 +54,10 @@ export interface WorldOptions {
   minOrganisations?: number;
   coolOffSeconds?: number;
   veto?: 'any' | 'none';
+  /** Per-domain custodian sets (ids of `custodians`); default: every custodian holds a share of every domain. */
+  domainCustodians?: Record<string, string[]>;
+  /** Further registered stations besides `station-lux` (software Ed25519 keys), e.g. for foreign-station tests. */
+  extraStations?: string[];
   now?: () => Date;
   log?: (line: string) => void;
 }
@@ -105,12 +109,16 @@ export async function buildWorld(opts: WorldOptions): Promise<World> {
   const logToken = await openLogToken({ label: 'log', pin: pins['log']!.user });
   const logKey = await logToken.ed25519PublicKey().catch(() => logToken.generateEd25519());
   const splits = new Map<string, SplitResult>();
+  const holders = (domain: string) => {
+    const ids = opts.domainCustodians?.[domain];
+    return ids ? list.filter((c) => ids.includes(c.id)) : list;
+  };
   for (const domain of opts.domains ?? ['land', 'business']) {
     const split = await splitQuorumKey({
       domain,
       epoch: 1,
       threshold,
-      custodians: list.map((c) => ({
+      custodians: holders(domain).map((c) => ({
         id: c.id,
         transport: keys.get(c.id)!.transport,
         xwing: keys.get(c.id)!.xwing,
@@ -126,12 +134,22 @@ export async function buildWorld(opts: WorldOptions): Promise<World> {
     }
     splits.set(domain, split);
     log(
-      `key ceremony ${domain}: quorum key ${Buffer.from(split.keyId).toString('hex')}, ${list.length} shares imported`,
+      `key ceremony ${domain}: quorum key ${Buffer.from(split.keyId).toString('hex')}, ${split.shares.length} shares imported`,
     );
   }
   const station = ed25519();
   const job = ed25519();
   const auditor = ed25519();
+  // Development only: the software principals' keys as PKCS#8 files (mode 0600), so the CLI can act
+  // as them against this deployment (`--key DIR/station-lux.pem`). Production stations keep theirs in HSMs.
+  for (const [name, k] of [
+    ['station-lux', station],
+    ['backup-job', job],
+    ['auditor-1', auditor],
+  ] as const) {
+    writeFileSync(`${opts.dataDir}/${name}.pem`, k.privateKey.export({ format: 'pem', type: 'pkcs8' }), { mode: 0o600 });
+  }
+  const extraStations = new Map((opts.extraStations ?? []).map((id) => [id, ed25519()] as const));
   const issuedAt = new Date(Math.floor(now().getTime() / 1000) * 1000);
   const doc = buildGenesis({
     issuedAt,
@@ -158,6 +176,12 @@ export async function buildWorld(opts: WorldOptions): Promise<World> {
           publicKey: Buffer.from(rawEd25519(station.publicKey)).toString('base64url'),
         },
       },
+      ...[...extraStations].map(([id, k]) => ({
+        id,
+        name: `Recovery station ${id}`,
+        organisation: 'Information System Authority',
+        signingKey: { alg: 'ed25519' as const, publicKey: Buffer.from(rawEd25519(k.publicKey)).toString('base64url') },
+      })),
     ],
     jobs: [
       {
@@ -187,7 +211,7 @@ export async function buildWorld(opts: WorldOptions): Promise<World> {
     ],
     domains: [...splits.values()].map((s) => ({
       name: s.domain,
-      custodians: list.map((c) => c.id),
+      custodians: holders(s.domain).map((c) => c.id),
       threshold,
       minOrganisations: opts.minOrganisations ?? 2,
       policy: {
@@ -219,12 +243,17 @@ export async function buildWorld(opts: WorldOptions): Promise<World> {
     signatures.push(await signRoster(doc, c.id, tokenSigner(custodians.get(c.id)!.token)));
   const signed = assembleSignedRoster(doc, signatures);
   const rosterPin = rosterIdHex(doc);
+  writeFileSync(`${opts.dataDir}/roster-genesis.json`, `${JSON.stringify(signed, null, 2)}\n`);
+  writeFileSync(`${opts.dataDir}/roster-pin`, `${rosterPin}\n`);
   const store = await openStore(opts.store ?? { dataDir: opts.dataDir, origin: doc.log.origin });
   const coordinator = await Coordinator.open(store, { rosterPin, genesis: signed, now });
   const signers = new Map<string, { signer: string; sign: PayloadSigner }>([
     ['station-lux', { signer: 'station/station-lux', sign: edSigner(station.privateKey) }],
     ['backup-job', { signer: 'job/backup-job', sign: edSigner(job.privateKey) }],
     ['auditor-1', { signer: 'auditor/auditor-1', sign: edSigner(auditor.privateKey) }],
+    ...[...extraStations].map(
+      ([id, k]) => [id, { signer: `station/${id}`, sign: edSigner(k.privateKey) }] as const,
+    ),
     ...list.map(
       (c) => [c.id, { signer: `custodian/${c.id}`, sign: tokenSigner(custodians.get(c.id)!.token) }] as const,
     ),

@@ -240,3 +240,18 @@ describe('properties: parsers throw only NoteError', () => {
     );
   });
 });
+
+describe('parseVerifierKey with "+" in the base64 key data', () => {
+  it('parses every vkey formatVerifierKey produces, including those whose base64 holds "+"', async () => {
+    const { formatVerifierKey, parseVerifierKey } = await import('../../src/audit/note.ts');
+    const { generateKeyPairSync } = await import('node:crypto');
+    let withPlus = 0;
+    for (let i = 0; i < 40; i++) {
+      const k = generateKeyPairSync('ed25519').publicKey.export({ format: 'der', type: 'spki' }).subarray(12);
+      const vkey = formatVerifierKey('log.example', new Uint8Array(k));
+      if (vkey.split('+').length > 3) withPlus++;
+      expect(parseVerifierKey(vkey).publicKey).toEqual(new Uint8Array(k));
+    }
+    expect(withPlus).toBeGreaterThan(0);
+  });
+});
