@@ -312,10 +312,10 @@ function shapeOf(b: unknown): BundleShape | string {
 
 /** The ceremony an entry names, if any. */
 function ceremonyOf(e: ParsedEntry): string | undefined {
-  const d = e.data?.ceremony;
-  if (typeof d === 'string') return d;
-  const body = e.statement?.body as { ceremony?: unknown } | undefined;
-  if (body !== null && typeof body === 'object' && typeof body.ceremony === 'string') return body.ceremony;
+  for (const v of [e.data?.ceremony, e.data?.ceremonyId]) if (typeof v === 'string') return v;
+  const body = e.statement?.body as { ceremony?: unknown; ceremonyId?: unknown } | undefined;
+  if (body === null || typeof body !== 'object') return undefined;
+  for (const v of [body.ceremony, body.ceremonyId]) if (typeof v === 'string') return v;
   return undefined;
 }
 
@@ -607,7 +607,7 @@ export function verifyBundle(bundle: unknown, opts: VerifyOptions): VerifyReport
       else if (e.kind === 'release') c.releasedBy.push(who);
       else if (e.kind === 'ceremony-close') {
         c.closed = true;
-        const reason = e.data?.reason;
+        const reason = e.data?.reason ?? e.data?.outcome;
         if (typeof reason === 'string') c.closeReason = reason;
       }
     }

@@ -107,12 +107,18 @@ export function createApp(coordinator: Coordinator, opts: AppOptions = {}) {
   // ---- service
   app.get('/healthz', async (c) => {
     const head = await treeHead(coordinator.store.db);
-    return c.json({
-      ok: true,
-      rosterVersion: coordinator.roster.version,
-      rosterId: coordinator.rosterId,
-      logSize: head.size,
-    });
+    // A refused checkpoint is loud: the service reports itself unhealthy until one succeeds.
+    const ok = coordinator.lastCheckpointError === undefined;
+    return c.json(
+      {
+        ok,
+        rosterVersion: coordinator.roster.version,
+        rosterId: coordinator.rosterId,
+        logSize: head.size,
+        ...(ok ? {} : { checkpointError: coordinator.lastCheckpointError }),
+      },
+      ok ? 200 : 503,
+    );
   });
   app.get('/metrics', async (c) => {
     const rows = await coordinator.store.db

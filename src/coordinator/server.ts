@@ -22,6 +22,7 @@ export async function startServer(
   const server = await new Promise<ReturnType<typeof serve>>((resolve) => {
     const s = serve({ fetch: app.fetch, port: opts.port ?? 0, hostname: host }, () => resolve(s));
   });
+  // Expired ceremonies are closed, and a checkpoint is signed when the log grew (sweep does both).
   const timer = setInterval(() => {
     coordinator.sweep().catch((e: Error) => opts.log?.error({ msg: 'sweep failed', err: e.message }));
   }, opts.sweepMs ?? 10_000);

@@ -4,7 +4,8 @@
  * without its entry, and a replayed request changes nothing. The coordinator keeps only public
  * keys, signed statements and wrapped blobs (invariant 1): it never sees a share, DEK or private key.
  */
-import { appendEntry } from '../audit/log.ts';
+import type { CheckpointSigner } from '../audit/checkpoint.ts';
+import { appendEntry, issueCheckpoint, latestCheckpoint, treeHead } from '../audit/log.ts';
 import { toHex } from '../crypto/bytes.ts';
 import { fromBase64Url, type Statement, statementId, verifyStatement } from '../crypto/statement.ts';
 import {
@@ -67,10 +68,14 @@ const CLOSED = new Set(['done', 'vetoed', 'expired', 'cancelled']);
 export class Coordinator {
   private trusted: VerifiedRoster;
 
+  /** The last checkpoint failure (reported by /healthz); undefined when the last attempt worked. */
+  lastCheckpointError: string | undefined;
+
   private constructor(
     readonly store: Store,
     trusted: VerifiedRoster,
     private readonly now: () => Date,
+    private readonly checkpointer?: CheckpointSigner,
   ) {
     this.trusted = trusted;
   }
@@ -79,7 +84,10 @@ export class Coordinator {
    * Loads the roster chain from the store, verified from the pinned genesis; on an empty store the
    * given genesis is verified against the pin and recorded.
    */
-  static async open(store: Store, opts: { rosterPin: string; genesis?: SignedRoster; now?: () => Date }) {
+  static async open(
+    store: Store,
+    opts: { rosterPin: string; genesis?: SignedRoster; now?: () => Date; checkpointer?: CheckpointSigner },
+  ) {
     const now = opts.now ?? (() => new Date());
     const rows = await store.db
       .selectFrom('roster_versions')
@@ -90,7 +98,7 @@ export class Coordinator {
       if (!opts.genesis)
         throw new ApiError('internal', 'the store holds no roster and no genesis roster was given');
       const chain = verifyRosterChain(opts.rosterPin, [opts.genesis], now());
-      const c = new Coordinator(store, chain.current, now);
+      const c = new Coordinator(store, chain.current, now, opts.checkpointer);
       await store.transaction(async (trx) => {
         await c.recordRoster(trx, chain.current, 'coordinator');
       });
@@ -101,7 +109,24 @@ export class Coordinator {
       rows.map((r) => JSON.parse(r.signed_json)),
       now(),
     );
-    return new Coordinator(store, chain.current, now);
+    return new Coordinator(store, chain.current, now, opts.checkpointer);
+  }
+
+  /**
+   * Signs a checkpoint of the committed log when it grew since the last one (DESIGN decision 6: only
+   * committed state is signed; the signer refuses, loudly, anything inconsistent with its last one).
+   * Runs after every ceremony close and on the server's schedule.
+   */
+  async checkpoint(): Promise<void> {
+    if (!this.checkpointer) return;
+    try {
+      const [head, last] = await Promise.all([treeHead(this.store.db), latestCheckpoint(this.store.db)]);
+      if (last && last.size === head.size) return;
+      await issueCheckpoint(this.store, this.checkpointer);
+      this.lastCheckpointError = undefined;
+    } catch (e) {
+      this.lastCheckpointError = (e as Error).message;
+    }
   }
 
   get roster(): RosterDoc {
@@ -297,6 +322,7 @@ export class Coordinator {
     this.fresh(body.createdAt);
     if (body.ceremonyId !== id) throw new ApiError('bad_request', 'the decision names another ceremony');
     if (body.decision === 'veto' && !body.reason) throw new ApiError('bad_request', 'a veto needs a reason');
+    await this.expireIfDue(id);
     await this.store.transaction(async (trx) => {
       await this.nonce(trx, caller);
       const c = await this.loadOpen(trx, id);
@@ -333,6 +359,7 @@ export class Coordinator {
       });
       await this.advance(trx, id);
     });
+    if (body.decision === 'veto') await this.checkpoint();
     return this.ceremony(id);
   }
 
@@ -346,6 +373,7 @@ export class Coordinator {
       throw new ApiError('bad_request', 'blob must be base64url, 64..8192 bytes');
     if (sha256Hex(bytes) !== body.blobHash)
       throw new ApiError('bad_request', 'the blob does not match the signed blobHash');
+    await this.expireIfDue(id);
     await this.store.transaction(async (trx) => {
       await this.nonce(trx, caller);
       const c = await this.loadOpen(trx, id);
@@ -388,6 +416,7 @@ export class Coordinator {
   /** The wrapped shares of a ceremony, for its own station only. */
   async releases(caller: Caller, id: string) {
     this.requireRole(caller, 'station', 'fetch releases');
+    await this.expireIfDue(id);
     const c = await this.ceremony(id);
     if (c.station !== caller.id)
       throw new ApiError('forbidden', 'only the requesting station may fetch the releases');
@@ -410,6 +439,7 @@ export class Coordinator {
     const body = this.verified(caller, statement, STATEMENT.close, CloseBody);
     this.fresh(body.createdAt);
     if (body.ceremonyId !== id) throw new ApiError('bad_request', 'the close names another ceremony');
+    await this.expireIfDue(id);
     await this.store.transaction(async (trx) => {
       await this.nonce(trx, caller);
       const c = await this.loadOpen(trx, id);
@@ -432,6 +462,7 @@ export class Coordinator {
         });
       }
     });
+    await this.checkpoint();
     return this.ceremony(id);
   }
 
@@ -453,6 +484,7 @@ export class Coordinator {
         if (row && !CLOSED.has(row.state)) await this.closeIn(trx, id, 'expired', 'coordinator');
       });
     }
+    await this.checkpoint();
     return open.length;
   }
 
@@ -581,11 +613,30 @@ export class Coordinator {
   private async loadOpen(trx: Trx, id: string) {
     const c = await this.ceremony(id, trx);
     if (c.state === 'expired' && !c.closedAt) {
-      await this.closeIn(trx, id, 'expired', 'coordinator');
+      // The refusal rolls this transaction back, so the close is made in its own transaction first
+      // (expireIfDue); this only happens when the deadline passes between the two.
       throw new ApiError('wrong_state', 'the ceremony has expired');
     }
     if (CLOSED.has(c.state)) throw new ApiError('wrong_state', `the ceremony is ${c.state}`);
     return c;
+  }
+
+  /**
+   * Closes a ceremony past its deadline as expired (deleting its wrapped shares) in a transaction of
+   * its own, before a request that would be refused for it: a close inside the refused request's
+   * transaction would be rolled back with it.
+   */
+  private async expireIfDue(id: string): Promise<void> {
+    const row = await this.store.db
+      .selectFrom('ceremonies')
+      .select(['state', 'deadline'])
+      .where('id', '=', id)
+      .executeTakeFirst();
+    if (!row || CLOSED.has(row.state) || !(row.deadline < this.now().toISOString())) return;
+    await this.store.transaction(async (trx) => {
+      const r = await trx.selectFrom('ceremonies').select('state').where('id', '=', id).executeTakeFirst();
+      if (r && !CLOSED.has(r.state)) await this.closeIn(trx, id, 'expired', 'coordinator');
+    });
   }
 
   private checkNames(c: CeremonyView, requestHash: string, recipientKeys: string) {

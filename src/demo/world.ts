@@ -4,8 +4,8 @@
  * imported into the tokens, a genesis roster signed by every root custodian's token, and the
  * coordinator on a store. The demo, the end-to-end tests and the API benchmark all build on it.
  */
-import { generateKeyPairSync, type KeyObject, sign as nodeSign } from 'node:crypto';
-import { readFileSync, writeFileSync } from 'node:fs';
+import { createPublicKey, generateKeyPairSync, type KeyObject, sign as nodeSign } from 'node:crypto';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import {
   type Custodian,
   type DevPins,
@@ -14,6 +14,8 @@ import {
   openCustodian,
   openLogToken,
 } from '../../hsm/index.ts';
+import { CheckpointSigner } from '../audit/checkpoint.ts';
+import { ed25519Signer, formatVerifierKey } from '../audit/note.ts';
 import { CoordinatorClient, type Fetch, type PayloadSigner } from '../coordinator/client.ts';
 import { Coordinator } from '../coordinator/service.ts';
 import { ReleaseJournal } from '../custodian/journal.ts';
@@ -60,6 +62,8 @@ export interface WorldOptions {
   extraStations?: string[];
   now?: () => Date;
   log?: (line: string) => void;
+  /** The station's Ed25519 signing key (default: a fresh one); ceremonies persist their own. */
+  stationKey?: KeyObject;
 }
 
 const ed25519 = () => generateKeyPairSync('ed25519');
@@ -137,7 +141,9 @@ export async function buildWorld(opts: WorldOptions): Promise<World> {
       `key ceremony ${domain}: quorum key ${Buffer.from(split.keyId).toString('hex')}, ${split.shares.length} shares imported`,
     );
   }
-  const station = ed25519();
+  const station = opts.stationKey
+    ? { privateKey: opts.stationKey, publicKey: createPublicKey(opts.stationKey) }
+    : ed25519();
   const job = ed25519();
   const auditor = ed25519();
   // Development only: the software principals' keys as PKCS#8 files (mode 0600), so the CLI can act
@@ -147,7 +153,9 @@ export async function buildWorld(opts: WorldOptions): Promise<World> {
     ['backup-job', job],
     ['auditor-1', auditor],
   ] as const) {
-    writeFileSync(`${opts.dataDir}/${name}.pem`, k.privateKey.export({ format: 'pem', type: 'pkcs8' }), { mode: 0o600 });
+    writeFileSync(`${opts.dataDir}/${name}.pem`, k.privateKey.export({ format: 'pem', type: 'pkcs8' }), {
+      mode: 0o600,
+    });
   }
   const extraStations = new Map((opts.extraStations ?? []).map((id) => [id, ed25519()] as const));
   const issuedAt = new Date(Math.floor(now().getTime() / 1000) * 1000);
@@ -180,7 +188,10 @@ export async function buildWorld(opts: WorldOptions): Promise<World> {
         id,
         name: `Recovery station ${id}`,
         organisation: 'Information System Authority',
-        signingKey: { alg: 'ed25519' as const, publicKey: Buffer.from(rawEd25519(k.publicKey)).toString('base64url') },
+        signingKey: {
+          alg: 'ed25519' as const,
+          publicKey: Buffer.from(rawEd25519(k.publicKey)).toString('base64url'),
+        },
       })),
     ],
     jobs: [
@@ -246,7 +257,18 @@ export async function buildWorld(opts: WorldOptions): Promise<World> {
   writeFileSync(`${opts.dataDir}/roster-genesis.json`, `${JSON.stringify(signed, null, 2)}\n`);
   writeFileSync(`${opts.dataDir}/roster-pin`, `${rosterPin}\n`);
   const store = await openStore(opts.store ?? { dataDir: opts.dataDir, origin: doc.log.origin });
-  const coordinator = await Coordinator.open(store, { rosterPin, genesis: signed, now });
+  // The checkpoint key lives in the `log` token; the last signed (size, root) in a file outside the
+  // database (DESIGN decision 6), so a rolled-back database cannot make the log sign a fork.
+  const origin = doc.log.origin;
+  const statePath = `${opts.dataDir}/checkpoint-state`;
+  if (!existsSync(statePath)) await CheckpointSigner.init(statePath, origin);
+  const checkpointer = new CheckpointSigner({
+    statePath,
+    origin,
+    signer: ed25519Signer(origin, logKey, (m) => logToken.signEd25519(m)),
+  });
+  writeFileSync(`${opts.dataDir}/log-key.vkey`, `${formatVerifierKey(origin, logKey)}\n`);
+  const coordinator = await Coordinator.open(store, { rosterPin, genesis: signed, now, checkpointer });
   const signers = new Map<string, { signer: string; sign: PayloadSigner }>([
     ['station-lux', { signer: 'station/station-lux', sign: edSigner(station.privateKey) }],
     ['backup-job', { signer: 'job/backup-job', sign: edSigner(job.privateKey) }],
