@@ -78,7 +78,7 @@ export async function testWorld(dialect: Dialect, opts: Partial<WorldOptions> = 
           digest,
           location: path,
           sequence: Date.now() * 1000 + sequence,
-          createdAt: new Date().toISOString(),
+          createdAt: world.coordinator.clock.toISOString(),
         }),
       );
       return id;
