@@ -17,6 +17,8 @@ export interface TestWorld extends World {
   app: ReturnType<typeof createApp>['app'];
   fetch: Fetch;
   archives: string;
+  /** The PostgreSQL schema of this world (postgres only). */
+  schema?: string;
   /** Seals `data` for a domain into the embassy store and registers it; returns the snapshot id. */
   snapshot(domain: string, data: Uint8Array, opts?: { random?: (n: number) => Uint8Array }): Promise<string>;
   cleanup(): Promise<void>;
@@ -50,6 +52,7 @@ export async function testWorld(dialect: Dialect, opts: Partial<WorldOptions> = 
     app,
     fetch,
     archives,
+    ...(dialect === 'postgres' ? { schema } : {}),
     async snapshot(domain, data, o = {}) {
       const split = world.splits.get(domain)!;
       const id = `${domain}-${++sequence}-${randomBytes(3).toString('hex')}`;
