@@ -63,6 +63,11 @@ export interface SplitRequest {
   keyCeremonyId?: string;
   /** One-time health challenges per share (default 8). */
   healthChallenges?: number;
+  /**
+   * Split this X-Wing seed instead of generating one (a rotation checks the rewrapped archives with
+   * it before zeroising). The caller owns it and zeroises it; default: a fresh key.
+   */
+  seed?: Uint8Array;
 }
 
 export class KeyCeremonyError extends Error {
@@ -95,7 +100,8 @@ export async function splitQuorumKey(req: SplitRequest): Promise<SplitResult> {
   const keyCeremonyId =
     req.keyCeremonyId ?? `kc-${req.domain}-${req.epoch}-${randomBytes(6).toString('hex')}`;
   const ceremonyDigest = keyCeremonyDigest(req.domain, req.epoch, keyCeremonyId);
-  const { seed, publicKey } = xwingKeygen();
+  const own = req.seed === undefined;
+  const { seed, publicKey } = own ? xwingKeygen() : { seed: req.seed!, publicKey: xwingPublicKey(req.seed!) };
   const shares = await split(seed, n, req.threshold);
   try {
     let subsetsChecked = 0;
@@ -138,7 +144,7 @@ export async function splitQuorumKey(req: SplitRequest): Promise<SplitResult> {
     };
   } finally {
     // Best effort in JavaScript (SECURITY.md): the seed and shares are overwritten before return.
-    seed.fill(0);
+    if (own) seed.fill(0);
     for (const s of shares) s.fill(0);
   }
 }
