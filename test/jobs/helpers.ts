@@ -29,7 +29,7 @@ export async function sealArchives(
   n: number,
   id: Identity,
   home?: HomeHsm,
-  opts: { register?: boolean; prefix?: string } = {},
+  opts: { register?: boolean; prefix?: string; firstSequence?: number } = {},
 ): Promise<string[]> {
   mkdirSync(dir, { recursive: true });
   const paths: string[] = [];
@@ -58,7 +58,7 @@ export async function sealArchives(
           size: res.archiveBytes,
           digest: createHash('sha256').update(res.header.bytes).digest('hex'),
           location: path,
-          sequence: i + 1,
+          sequence: (opts.firstSequence ?? 1) + i,
           manifest_json: '{}',
           registered_by: 'job/backup-land',
           registered_at: new Date().toISOString(),
