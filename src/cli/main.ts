@@ -3,14 +3,19 @@
  * result; every failure is one line on stderr and a non-zero exit, never a stack trace.
  */
 import type { Command } from './command.ts';
+import { audit } from './commands/audit.ts';
+import { custodian } from './commands/custodian.ts';
 import { demo } from './commands/demo.ts';
 import { inspect } from './commands/inspect.ts';
 import { keygen } from './commands/keygen.ts';
 import { open } from './commands/open.ts';
 import { seal } from './commands/seal.ts';
+import { serve } from './commands/serve.ts';
+import { snapshot } from './commands/snapshot.ts';
+import { station } from './commands/station.ts';
 import { describeError } from './errors.ts';
 
-const commands: Command[] = [keygen, seal, open, inspect, demo];
+const commands: Command[] = [keygen, seal, open, inspect, serve, custodian, station, snapshot, audit, demo];
 
 const usage = `Usage: embassy <command> [options]
 

@@ -1,0 +1,111 @@
+import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import type { CeremonyKeys } from '../../../hsm/index.ts';
+import type { CeremonyView } from '../../coordinator/service.ts';
+import { requestUnlock, unlockAndRestore } from '../../station/client.ts';
+import { type Command, parse, positiveInt } from '../command.ts';
+import { UsageError } from '../errors.ts';
+import { dataDirOf } from '../hsm.ts';
+import { REMOTE_HELP, remoteOptions, softwareClient } from '../remote.ts';
+
+const help = `
+Usage: embassy station request --domain D [--epoch N] --snapshot ID... --legal-basis CODE --case REF --reason TEXT [--ttl SECONDS]
+       embassy station status ID
+       embassy station unlock ID -o DIR [--archives DIR]
+
+The recovery station. request opens a signed unlock request naming fresh per-ceremony recipient
+keys (kept in DATA-DIR/station/, mode 0600, until the unlock). unlock fetches the releases, checks
+each against the pinned roster and its commitment, combines, checks the quorum public key,
+restores the requested snapshots into DIR and closes the ceremony.
+
+Options:
+  --archives DIR   where sealed archives are (default: each snapshot's registered location)
+${REMOTE_HELP}
+  --data-dir DIR   local state (default $EMBASSY_DATA_DIR or ./.embassy)
+`;
+
+const b64 = (b: Uint8Array) => Buffer.from(b).toString('base64url');
+const unb64 = (s: string) => new Uint8Array(Buffer.from(s, 'base64url'));
+
+export const station: Command = {
+  name: 'station',
+  summary: 'open unlock requests and restore (recovery stations)',
+  help,
+  async run(argv) {
+    const { values, positionals } = parse(
+      argv,
+      {
+        ...remoteOptions,
+        'data-dir': { type: 'string' },
+        domain: { type: 'string' },
+        epoch: { type: 'string' },
+        snapshot: { type: 'string', multiple: true },
+        'legal-basis': { type: 'string' },
+        case: { type: 'string' },
+        reason: { type: 'string' },
+        ttl: { type: 'string' },
+        output: { type: 'string', short: 'o' },
+        archives: { type: 'string' },
+      },
+      help,
+    );
+    const [action, id] = positionals;
+    const { roster, client } = await softwareClient(values);
+    const session = { id: values.as!, roster, client };
+    const keysDir = join(dataDirOf(values), 'station');
+    if (action === 'request') {
+      if (
+        !values.domain ||
+        !values.snapshot?.length ||
+        !values['legal-basis'] ||
+        !values.case ||
+        !values.reason
+      ) {
+        throw new UsageError('request needs --domain, --snapshot, --legal-basis, --case and --reason');
+      }
+      const { ceremony, keys } = await requestUnlock(session, {
+        domain: values.domain,
+        epoch: positiveInt(values.epoch, '--epoch', 1),
+        snapshots: values.snapshot,
+        justification: { legalBasis: values['legal-basis'], caseReference: values.case, text: values.reason },
+        ttlSeconds: positiveInt(values.ttl, '--ttl', 86400),
+      });
+      mkdirSync(keysDir, { recursive: true, mode: 0o700 });
+      writeFileSync(
+        join(keysDir, `${ceremony.id}.json`),
+        JSON.stringify({
+          p256: { secretKey: b64(keys.p256.secretKey), publicKey: b64(keys.p256.publicKey) },
+          xwing: { seed: b64(keys.xwing.seed), publicKey: b64(keys.xwing.publicKey) },
+        }),
+        { mode: 0o600 },
+      );
+      process.stdout.write(`${ceremony.id}\n`);
+    } else if (action === 'status') {
+      if (!id) throw new UsageError('status needs a ceremony id');
+      const v = await client.get<CeremonyView>(`/v1/ceremonies/${id}`);
+      process.stdout.write(
+        `${v.id} ${v.state} (${v.verdict.approvers.length} approvals, ${v.releases.length} releases, deadline ${v.deadline})\n`,
+      );
+    } else if (action === 'unlock') {
+      if (!id || !values.output) throw new UsageError('unlock needs a ceremony id and -o DIR');
+      const path = join(keysDir, `${id}.json`);
+      if (!existsSync(path)) throw new UsageError(`no ceremony keys for ${id} in ${keysDir}`);
+      const k = JSON.parse(readFileSync(path, 'utf8'));
+      const keys: CeremonyKeys = {
+        p256: { secretKey: unb64(k.p256.secretKey), publicKey: unb64(k.p256.publicKey) },
+        xwing: { seed: unb64(k.xwing.seed), publicKey: unb64(k.xwing.publicKey) },
+      };
+      const { snapshots } = await client.get<{ snapshots: { id: string; location: string }[] }>(
+        '/v1/snapshots',
+      );
+      const where = (s: string) =>
+        values.archives ? join(values.archives, s) : (snapshots.find((x) => x.id === s)?.location ?? s);
+      const res = await unlockAndRestore(session, id, keys, where, values.output);
+      rmSync(path);
+      for (const f of res.files)
+        process.stdout.write(`restored ${f.snapshot} → ${f.path} (${f.bytes} bytes)\n`);
+    } else {
+      throw new UsageError('give one of: request, status ID, unlock ID -o DIR');
+    }
+  },
+};
