@@ -25,3 +25,62 @@ export async function auditEntries(env: CeremonyEnv, kind: string) {
   const all = await entries(env.store.db, 0, head.size);
   return all.map((e) => JSON.parse(e.entry) as Record<string, any>).filter((e) => e['kind'] === kind);
 }
+
+/**
+ * Seals `data` for a domain's live epoch into DIR/embassy-store and registers it. Test fixture: the
+ * row is written directly (a rehearsal keeps no backup-job key), with its audit entry.
+ */
+export async function sealSnapshot(env: CeremonyEnv, domain: string, id: string, data: Uint8Array) {
+  const { appendEntry } = await import('../../src/audit/log.ts');
+  const { atomicFileSink, bufferSource, sealArchive } = await import('../../src/archive/index.ts');
+  const { currentEpoch, quorumKey } = await import('../../src/roster/index.ts');
+  const { mkdirSync } = await import('node:fs');
+  const { join } = await import('node:path');
+  const e = currentEpoch(env.roster(), domain);
+  const dir = join(env.dataDir, 'embassy-store');
+  mkdirSync(dir, { recursive: true });
+  const path = join(dir, id);
+  const res = await sealArchive(bufferSource(data), await atomicFileSink(path, 0o644), {
+    manifest: {
+      domain,
+      snapshotId: id,
+      sealEpoch: e.epoch,
+      createdAt: '2026-11-27T00:00:00Z',
+      contentType: 'text/csv',
+    },
+    recipients: [{ publicKey: quorumKey(e).publicKey, epoch: e.epoch }],
+    threads: 0,
+  });
+  const seq = Date.now() * 1000 + Math.floor(Math.random() * 1000);
+  await env.store.transaction(async (trx) => {
+    await trx
+      .insertInto('snapshots')
+      .values({
+        id,
+        domain,
+        seal_epoch: e.epoch,
+        size: res.archiveBytes,
+        digest: 'fixture',
+        location: path,
+        sequence: seq,
+        manifest_json: '{}',
+        registered_by: 'job/backup-job',
+        registered_at: new Date().toISOString(),
+      })
+      .execute();
+    await appendEntry(trx, {
+      kind: 'snapshot-registration',
+      actor: 'job/backup-job',
+      data: { id, fixture: true },
+    });
+  });
+  return path;
+}
+
+/** Opens an archive file with an identity into memory. */
+export async function openWith(path: string, identity: import('../../src/crypto/keys.ts').Identity) {
+  const { bufferSink, fileSource, openArchive } = await import('../../src/archive/index.ts');
+  const sink = bufferSink();
+  await openArchive(await fileSource(path), sink, { identities: [identity] });
+  return sink.result();
+}
