@@ -166,9 +166,7 @@ export const ceremony: Ceremony<UnlockParams> = {
   actions: {
     async 'open-request'({ env, params, memory }) {
       const registered = await snapshotsOf(env, params.domain);
-      const snapshots = params.snapshots.length
-        ? params.snapshots
-        : registered.filter((s) => s.sealEpoch === params.epoch).map((s) => s.id);
+      const snapshots = params.snapshots.length ? params.snapshots : registered.map((s) => s.id);
       for (const s of snapshots)
         if (!registered.some((r) => r.id === s))
           throw new CeremonyError(
