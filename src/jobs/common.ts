@@ -324,22 +324,18 @@ export async function tempFileFor(path: string): Promise<TempFile> {
   };
 }
 
-/** Removes temporaries a killed run left beside `path`. */
-export async function removeStaleTemps(path: string): Promise<void> {
-  const prefix = `.${basename(path)}.`;
-  let names: string[];
-  try {
-    names = await readdir(dirname(path));
-  } catch {
-    return;
+/** Removes the temporaries a killed run left in the archives' directories (one listing per directory). */
+export async function removeStaleTemps(paths: string[]): Promise<void> {
+  const re = /^\..+\.[0-9a-f]{12}\.jobtmp$/;
+  for (const dir of new Set(paths.map((p) => dirname(p)))) {
+    let names: string[];
+    try {
+      names = await readdir(dir);
+    } catch {
+      continue;
+    }
+    for (const n of names) if (re.test(n)) await unlink(join(dir, n)).catch(() => {});
   }
-  for (const n of names)
-    if (
-      n.startsWith(prefix) &&
-      n.endsWith(TMP_SUFFIX) &&
-      /^[0-9a-f]{12}$/.test(n.slice(prefix.length, -TMP_SUFFIX.length))
-    )
-      await unlink(join(dirname(path), n)).catch(() => {});
 }
 
 // ---------------------------------------------------------------------------------------------

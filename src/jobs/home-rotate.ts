@@ -158,6 +158,7 @@ export async function homeRotateJob(opts: HomeRotateOptions): Promise<HomeRotate
     const counters = newCounters();
     const failed: ArchiveFailure[] = [];
     const todo = opts.archives.filter((a) => !done.has(a.id));
+    await removeStaleTemps(todo.map((a) => a.path));
     counters.skipped += opts.archives.length - todo.length;
     const total = opts.archives.length;
     const bar = progressLine('home-rotate', total, opts.progress);
@@ -269,7 +270,6 @@ async function referencesOtherKek(ref: ArchiveRef, to: string): Promise<boolean>
 }
 
 async function rehomeFile(ref: ArchiveRef, home: HomeHsm, to: string): Promise<Outcome> {
-  await removeStaleTemps(ref.path);
   const { src, header: old } = await readArchiveHeader(ref);
   try {
     const homes = old.stanzas.filter((s) => s.type === STANZA_HOME).map((s) => parseHomeStanza(s.body));

@@ -81,7 +81,7 @@ export interface RewrapJobOptions {
   actor: string;
   /** Default `rewrap-<domain>-e<epoch>-<first 16 hex digits of the new key id>`. */
   jobId?: string;
-  /** Archives in flight at once (default 8): overlaps fsync with the HPKE work. */
+  /** Archives in flight at once (default 16): overlaps fsync with the HPKE work. */
   concurrency?: number;
   /** Archives per journal/audit batch (default 256). */
   batchSize?: number;
@@ -174,6 +174,7 @@ export async function rewrapJob(opts: RewrapJobOptions): Promise<RewrapResult> {
     const counters = newCounters();
     const failed: ArchiveFailure[] = [];
     const todo = opts.archives.filter((a) => !done.has(a.id));
+    await removeStaleTemps(todo.map((a) => a.path));
     counters.skipped += opts.archives.length - todo.length;
     const total = opts.archives.length;
     const bar = progressLine(`rewrap ${opts.domain}`, total, opts.progress);
@@ -181,7 +182,7 @@ export async function rewrapJob(opts: RewrapJobOptions): Promise<RewrapResult> {
     const batchSize = Math.max(1, opts.batchSize ?? 256);
     for (let i = 0; i < todo.length; i += batchSize) {
       const batch = todo.slice(i, i + batchSize);
-      const outcomes = await pool(batch, opts.concurrency ?? 8, (a) =>
+      const outcomes = await pool(batch, opts.concurrency ?? 16, (a) =>
         rewrapOne(a, opts.domain, opts.identities, opts.recipient, newKid),
       );
       const dirs = new Set<string>();
@@ -259,7 +260,6 @@ async function rewrapFile(
   recipient: RewrapRecipient,
   newKid: Uint8Array,
 ): Promise<Outcome> {
-  await removeStaleTemps(ref.path);
   const src = await fileSource(ref.path).catch((e) => {
     throw new JobError('archive_unreadable', `cannot open archive ${ref.id}: ${describeError(e).code}`);
   });
