@@ -20,6 +20,9 @@ import {
   openArchive,
   sealArchive,
 } from '../archive/index.ts';
+import { readBundle, verifyBundle, writeBundle } from '../audit/bundle.ts';
+import { rosterCheck } from '../audit/bundle-roster.ts';
+import { ceremonyPolicyCheck } from '../audit/ceremony-check.ts';
 import { STATEMENT } from '../coordinator/protocol.ts';
 import { startServer } from '../coordinator/server.ts';
 import type { CeremonyView } from '../coordinator/service.ts';
@@ -149,6 +152,11 @@ export async function runDemo(opts: DemoOptions): Promise<void> {
         home.close();
       }
 
+      await world.coordinator.checkpoint();
+      const trusted = await client('auditor-1').get<{ size: number; note: string }>('/v1/audit/checkpoint');
+      writeFileSync(join(dir, 'auditor-trusted-checkpoint.txt'), trusted.note);
+      say(`an external auditor keeps the signed checkpoint of size ${trusted.size} as a trust anchor`);
+
       step('Disaster: every system at home is down. The station abroad asks to unlock "land"');
       const station = { id: 'station-lux', roster: world.roster, client: client('station-lux') };
       const { ceremony, keys } = await requestUnlock(station, {
@@ -276,6 +284,31 @@ export async function runDemo(opts: DemoOptions): Promise<void> {
         kinds.filter((k) => k === 'release').length === 3 &&
           kinds.filter((k) => k === 'approval').length === 3,
         'three approvals and three releases are logged',
+      );
+
+      step('The auditor exports the log and verifies it offline, with its own anchors');
+      const bundlePath = join(dir, 'audit-bundle.json');
+      const exported = await writeBundle(world.store, bundlePath);
+      const roster = rosterCheck();
+      const report = verifyBundle(await readBundle(bundlePath), {
+        logKey: readFileSync(join(dir, 'log-key.vkey'), 'utf8').trim(),
+        rosterPin: world.rosterPin,
+        trustedCheckpoint: readFileSync(join(dir, 'auditor-trusted-checkpoint.txt'), 'utf8'),
+        resolveKey: roster.resolveKey,
+        checks: [roster.check, ceremonyPolicyCheck()],
+      });
+      say(
+        `${bundlePath}: ${exported.treeSize} entries, ${exported.checkpoints} checkpoints, ${report.statementsVerified} signed statements verified`,
+      );
+      for (const c of report.ceremonies)
+        say(`ceremony ${c.id}: policy ${c.policy}, approved by ${c.approvedBy.join(', ')}`);
+      check(
+        report.anchored,
+        'the log is consistent with the checkpoint the auditor kept (no fork, no rollback)',
+      );
+      check(
+        report.findings.length === 0,
+        'no findings: tree, checkpoints, signatures, roster chain and ceremony policy all verify',
       );
 
       timings[timings.length - 1]![1] = performance.now() - stepStart;
