@@ -61,7 +61,7 @@ export interface HomeRotateOptions {
   actor: string;
   /** Retire the old KEK at the end (default true). */
   retire?: boolean;
-  /** Archives in flight at once (default 4, the HSM session pool size). */
+  /** Archives in flight at once (default 16; HSM calls are bounded by the token's session pool). */
   concurrency?: number;
   batchSize?: number;
   progress?: boolean;
@@ -159,14 +159,17 @@ export async function homeRotateJob(opts: HomeRotateOptions): Promise<HomeRotate
     const failed: ArchiveFailure[] = [];
     const todo = opts.archives.filter((a) => !done.has(a.id));
     await removeStaleTemps(todo.map((a) => a.path));
+    const held = new Set(await home.kekIds());
     counters.skipped += opts.archives.length - todo.length;
     const total = opts.archives.length;
     const bar = progressLine('home-rotate', total, opts.progress);
     const batchSize = Math.max(1, opts.batchSize ?? 256);
     for (let i = 0; i < todo.length; i += batchSize) {
       const batch = todo.slice(i, i + batchSize);
-      const outcomes = await pool(batch, opts.concurrency ?? 4, (a) =>
-        rehomeFile(a, home, to).catch((e): Outcome => ({ id: a.id, how: 'failed', ...describeError(e) })),
+      const outcomes = await pool(batch, opts.concurrency ?? 16, (a) =>
+        rehomeFile(a, home, held, to).catch(
+          (e): Outcome => ({ id: a.id, how: 'failed', ...describeError(e) }),
+        ),
       );
       const dirs = new Set<string>();
       const ok: { id: string; how: string; header: string }[] = [];
@@ -269,7 +272,7 @@ async function referencesOtherKek(ref: ArchiveRef, to: string): Promise<boolean>
   return header.stanzas.some((s) => s.type === STANZA_HOME && toHex(parseHomeStanza(s.body).kekId) !== to);
 }
 
-async function rehomeFile(ref: ArchiveRef, home: HomeHsm, to: string): Promise<Outcome> {
+async function rehomeFile(ref: ArchiveRef, home: HomeHsm, held: Set<string>, to: string): Promise<Outcome> {
   const { src, header: old } = await readArchiveHeader(ref);
   try {
     const homes = old.stanzas.filter((s) => s.type === STANZA_HOME).map((s) => parseHomeStanza(s.body));
@@ -277,7 +280,6 @@ async function rehomeFile(ref: ArchiveRef, home: HomeHsm, to: string): Promise<O
       return { id: ref.id, how: 'none', header: sha256Hex(old.bytes), bytes: 0, path: ref.path };
     if (homes.every((h) => toHex(h.kekId) === to))
       return { id: ref.id, how: 'found', header: sha256Hex(old.bytes), bytes: 0, path: ref.path };
-    const held = new Set(await home.kekIds());
     const stanzas: Stanza[] = [];
     for (const s of old.stanzas) {
       if (s.type !== STANZA_HOME) {
