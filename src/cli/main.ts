@@ -4,6 +4,7 @@
  */
 import type { Command } from './command.ts';
 import { audit } from './commands/audit.ts';
+import { ceremony } from './commands/ceremony.ts';
 import { custodian } from './commands/custodian.ts';
 import { demo } from './commands/demo.ts';
 import { inspect } from './commands/inspect.ts';
@@ -15,7 +16,19 @@ import { snapshot } from './commands/snapshot.ts';
 import { station } from './commands/station.ts';
 import { describeError } from './errors.ts';
 
-const commands: Command[] = [keygen, seal, open, inspect, serve, custodian, station, snapshot, audit, demo];
+const commands: Command[] = [
+  keygen,
+  seal,
+  open,
+  inspect,
+  serve,
+  custodian,
+  station,
+  snapshot,
+  audit,
+  ceremony,
+  demo,
+];
 
 const usage = `Usage: embassy <command> [options]
 
