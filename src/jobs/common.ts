@@ -102,37 +102,29 @@ export class Journal {
     const lockPath = `${path}.lock`;
     takeLock(lockPath);
     try {
-      let text = '';
+      let buf = Buffer.alloc(0);
       try {
-        text = readFileSync(path, 'utf8');
+        buf = readFileSync(path);
       } catch (e) {
         if ((e as NodeJS.ErrnoException).code !== 'ENOENT') throw e;
       }
-      const lines = text.split('\n');
       const records: JournalRecord[] = [];
+      // A record is complete only with its newline; a tail without one is a torn write (dropped).
       let good = 0;
-      for (const [i, line] of lines.entries()) {
-        if (line === '') continue;
+      for (let nl = buf.indexOf(10, good); nl >= 0; nl = buf.indexOf(10, good)) {
+        const line = buf.subarray(good, nl).toString('utf8');
         let rec: unknown;
         try {
-          rec = JSON.parse(line);
+          rec = line === '' ? { t: 'blank' } : JSON.parse(line);
         } catch {
           rec = undefined;
         }
-        const last = i === lines.length - 1;
-        if (
-          rec === undefined ||
-          typeof rec !== 'object' ||
-          rec === null ||
-          typeof (rec as JournalRecord).t !== 'string'
-        ) {
-          if (last) break; // torn final line: dropped below
-          throw new JobError('journal_corrupt', `journal ${path} line ${i + 1} is not a journal record`);
-        }
-        records.push(rec as JournalRecord);
-        good += Buffer.byteLength(line) + 1;
+        if (typeof rec !== 'object' || rec === null || typeof (rec as JournalRecord).t !== 'string')
+          throw new JobError('journal_corrupt', `journal ${path} has a line that is not a journal record`);
+        if (line !== '') records.push(rec as JournalRecord);
+        good = nl + 1;
       }
-      if (good !== Buffer.byteLength(text)) {
+      if (good !== buf.length) {
         // drop the torn tail so that the next append starts on a line of its own
         const fd = openSync(path, 'r+');
         try {
@@ -185,7 +177,7 @@ function takeLock(lockPath: string): void {
     } catch (e) {
       if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e;
       const pid = Number(readFileSync(lockPath, 'utf8').trim());
-      if (Number.isInteger(pid) && pid > 0 && pid !== process.pid && alive(pid))
+      if (Number.isInteger(pid) && pid > 0 && alive(pid))
         throw new JobError('journal_locked', `another run of this job (pid ${pid}) holds ${lockPath}`);
       unlinkSync(lockPath); // stale: its process is gone (kill -9)
     }
