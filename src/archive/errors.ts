@@ -11,6 +11,8 @@ export type ArchiveErrorCode =
   | 'commitment_mismatch'
   | 'chunk_auth_failed'
   | 'too_large'
+  | 'unsigned'
+  | 'maker_mismatch'
   | 'bad_argument';
 
 export class ArchiveError extends Error {

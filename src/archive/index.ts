@@ -13,6 +13,14 @@ export {
   streamSink,
   streamSource,
 } from './io.ts';
+export {
+  checkMakerFacts,
+  MAKER_STATEMENT,
+  type MakerBody,
+  type MakerFacts,
+  type MakerSigner,
+  STANZA_MAKER,
+} from './maker.ts';
 export { encodeManifest, type Manifest, parseManifest, validateManifest } from './manifest.ts';
 export { type HomeUnwrapper, type OpenOptions, openArchive, recoverDek } from './open.ts';
 export { type RewrapOptions, rewrapArchive } from './rekey.ts';

@@ -5,11 +5,13 @@ import { BODY_HEADER_SIZE, ENCRYPTED_CHUNK_SIZE, TAG_SIZE } from '../crypto/chun
 import { ArchiveError } from './errors.ts';
 import { parseHomeStanza, parseQuorumStanza, readHeader, STANZA_HOME, STANZA_QUORUM } from './header.ts';
 import { exactReader, type Source } from './io.ts';
+import { parseMakerStanza, STANZA_MAKER } from './maker.ts';
 import type { Manifest } from './manifest.ts';
 
 export type StanzaSummary =
   | { type: 'quorum'; keyId: string; epoch: number }
   | { type: 'home'; kekId: string }
+  | { type: 'maker'; signer: string; sequence: number }
   | { type: 'unknown'; code: number; length: number };
 
 export interface ArchiveSummary {
@@ -32,6 +34,14 @@ export async function inspectArchive(src: Source): Promise<ArchiveSummary> {
         return { type: 'quorum', keyId: toHex(q.keyId), epoch: q.epoch };
       }
       if (s.type === STANZA_HOME) return { type: 'home', kekId: toHex(parseHomeStanza(s.body).kekId) };
+      if (s.type === STANZA_MAKER) {
+        const m = parseMakerStanza(s.body);
+        return {
+          type: 'maker',
+          signer: m.signer,
+          sequence: Number((m.body as { sequence?: number }).sequence),
+        };
+      }
       return { type: 'unknown', code: s.type, length: s.body.length };
     });
     let bodyBytes = 0;

@@ -8,6 +8,7 @@
  */
 import { verifyBodyHeader } from '../crypto/chunked.ts';
 import type { Identity } from '../crypto/keys.ts';
+import type { Statement } from '../crypto/statement.ts';
 import { asArchiveError, type PumpOptions, pumpBody } from './body.ts';
 import { ArchiveError } from './errors.ts';
 import {
@@ -24,6 +25,7 @@ import {
   verifyHeaderMac,
 } from './header.ts';
 import { exactReader, type Sink, type Source } from './io.ts';
+import { type MakerFacts, parseMakerStanza, STANZA_MAKER } from './maker.ts';
 
 /** Unwraps a home stanza inside an HSM; `undefined` when this HSM does not hold its key. */
 export interface HomeUnwrapper {
@@ -35,7 +37,15 @@ export interface KeyOptions {
   home?: HomeUnwrapper;
 }
 
-export type OpenOptions = KeyOptions & PumpOptions;
+export type OpenOptions = KeyOptions &
+  PumpOptions & {
+    /**
+     * Checks the maker's signature (DESIGN decision 4) after the header MAC and the key commitment,
+     * before any chunk: receives the maker stanza's statement (undefined if the archive has none) and
+     * the facts it must name. Throw to refuse the archive.
+     */
+    maker?: (statement: Statement | undefined, facts: MakerFacts) => void | Promise<void>;
+  };
 
 export interface Unlocked {
   dek: Uint8Array;
@@ -78,12 +88,21 @@ export async function openArchive(
     const header = await readHeader(readExact);
     const { dek, via } = await recoverDek(header, opts);
     let keys: ReturnType<typeof verifyBodyHeader>;
+    const bodyHeader = await readExact(56);
     try {
-      keys = verifyBodyHeader(dek, bodyContext(header.manifestBytes), await readExact(56));
+      keys = verifyBodyHeader(dek, bodyContext(header.manifestBytes), bodyHeader);
     } catch (e) {
       throw asArchiveError(e);
     } finally {
       dek.fill(0);
+    }
+    if (opts.maker) {
+      const stanza = header.stanzas.find((s) => s.type === STANZA_MAKER);
+      await opts.maker(stanza ? parseMakerStanza(stanza.body) : undefined, {
+        manifest: header.manifest,
+        manifestBytes: header.manifestBytes,
+        bodyHeader,
+      });
     }
     const plaintextBytes = await pumpBody('open', src, sink, keys, opts);
     await sink.commit();

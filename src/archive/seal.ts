@@ -23,6 +23,7 @@ import {
   VERSION,
 } from './header.ts';
 import { bufferSource, exactReader, type Sink, type Source } from './io.ts';
+import { type MakerSigner, makeMakerStanza } from './maker.ts';
 import { encodeManifest, type Manifest } from './manifest.ts';
 
 export interface QuorumRecipient {
@@ -41,6 +42,8 @@ export interface SealOptions extends PumpOptions {
   manifest: Manifest;
   recipients: QuorumRecipient[];
   home?: HomeWrapper[];
+  /** The backup job's signature over manifest, body commitment and sequence (DESIGN decision 4). */
+  maker?: MakerSigner;
   /** Randomness for DEK, encapsulation seeds and salt, in that order. Injected only for test vectors. */
   random?: (n: number) => Uint8Array;
 }
@@ -66,8 +69,9 @@ export async function sealArchive(src: Source, sink: Sink, opts: SealOptions): P
     }
     for (const h of opts.home ?? [])
       stanzas.push(makeHomeStanza({ kekId: h.kekId, wrapped: await h.wrapDek(dek) }));
-    const headerBytes = encodeHeader(manifestBytes, stanzas, headerMac(dek, VERSION, manifestBytes, stanzas));
     const { keys, header: bodyHeader } = startBody(dek, bodyContext(manifestBytes), random(24));
+    if (opts.maker) stanzas.push(await makeMakerStanza(opts.maker, opts.manifest, manifestBytes, bodyHeader));
+    const headerBytes = encodeHeader(manifestBytes, stanzas, headerMac(dek, VERSION, manifestBytes, stanzas));
     dek.fill(0);
     await sink.write(headerBytes);
     await sink.write(bodyHeader);

@@ -48,6 +48,15 @@ export class CoordinatorClient {
     return this.opts.principal;
   }
 
+  get rosterId() {
+    return this.opts.rosterId;
+  }
+
+  /** Signs a raw payload as this principal (e.g. an archive's maker statement). */
+  sign(payload: Uint8Array): Promise<Uint8Array> {
+    return this.opts.sign(payload);
+  }
+
   withRoster(rosterId: string): CoordinatorClient {
     return new CoordinatorClient({ ...this.opts, rosterId });
   }

@@ -128,6 +128,12 @@ export async function runDemo(opts: DemoOptions): Promise<void> {
               },
               recipients: [{ publicKey: split.publicKey, epoch: 1 }],
               home: [homeWrapper(home)],
+              maker: {
+                signer: 'job/backup-job',
+                rosterId: world.rosterPin,
+                sequence: i + 1,
+                sign: world.job.sign,
+              },
             },
           );
           await job.post(
@@ -145,7 +151,7 @@ export async function runDemo(opts: DemoOptions): Promise<void> {
           );
           ids.set(s.domain, snapshotId);
           say(
-            `${s.file}: ${(res.plaintextBytes / 1e6).toFixed(1)} MB sealed to ${toHex(split.keyId).slice(0, 16)}… (+ home stanza), registered as ${snapshotId}`,
+            `${s.file}: ${(res.plaintextBytes / 1e6).toFixed(1)} MB sealed to ${toHex(split.keyId).slice(0, 16)}… (+ home stanza, signed by the job), registered as ${snapshotId}`,
           );
         }
       } finally {

@@ -15,6 +15,7 @@ import type { CeremonyView } from '../coordinator/service.ts';
 import { checkCeremony, checkRelease } from '../coordinator/verify.ts';
 import { toBase64Url } from '../crypto/statement.ts';
 import { findEpoch, quorumKey, type RosterDoc } from '../roster/index.ts';
+import { makerVerifier, type Registration } from './maker.ts';
 import { combineReleases, type Release } from './unlock.ts';
 
 export interface StationSession {
@@ -106,6 +107,10 @@ export async function unlockAndRestore(
       publicKey: quorumKey(epoch).publicKey,
       releases: checked,
     });
+    const { snapshots } = await s.client.get<{ snapshots: Registration[] }>(
+      `/v1/snapshots?domain=${encodeURIComponent(c.request.domain)}`,
+    );
+    const maker = makerVerifier(s.roster, snapshots);
     mkdirSync(outDir, { recursive: true });
     const files: RestoreResult['files'] = [];
     let firstByteMs = 0;
@@ -114,6 +119,7 @@ export async function unlockAndRestore(
         const path = join(outDir, snap);
         const res = await openArchive(await fileSource(archive(snap)), await atomicFileSink(path), {
           identities: [quorum],
+          maker,
           onProgress: () => {
             if (firstByteMs === 0) firstByteMs = performance.now() - t0;
           },

@@ -40,6 +40,16 @@ export async function sealSnapshot(env: CeremonyEnv, domain: string, id: string,
   const dir = join(env.dataDir, 'embassy-store');
   mkdirSync(dir, { recursive: true });
   const path = join(dir, id);
+  // The rehearsal's backup-job key (buildWorld writes it): the archive carries the job's maker
+  // signature and the row its signed registration, as the station checks both (DESIGN decision 4).
+  const { createPrivateKey, sign: nodeSign } = await import('node:crypto');
+  const { readFileSync } = await import('node:fs');
+  const { signStatement } = await import('../../src/crypto/statement.ts');
+  const { STATEMENT } = await import('../../src/coordinator/protocol.ts');
+  const jobKey = createPrivateKey(readFileSync(join(env.dataDir, 'backup-job.pem')));
+  const sign = async (p: Uint8Array) => new Uint8Array(nodeSign(null, p, jobKey));
+  const rosterId = (await import('../../src/roster/index.ts')).rosterIdHex(env.roster());
+  const seq = Date.now() * 1000 + Math.floor(Math.random() * 1000);
   const res = await sealArchive(bufferSource(data), await atomicFileSink(path, 0o644), {
     manifest: {
       domain,
@@ -49,9 +59,27 @@ export async function sealSnapshot(env: CeremonyEnv, domain: string, id: string,
       contentType: 'text/csv',
     },
     recipients: [{ publicKey: quorumKey(e).publicKey, epoch: e.epoch }],
+    maker: { signer: 'job/backup-job', rosterId, sequence: seq, sign },
     threads: 0,
   });
-  const seq = Date.now() * 1000 + Math.floor(Math.random() * 1000);
+  const registration = await signStatement(
+    {
+      type: STATEMENT.snapshot,
+      roster: rosterId,
+      signer: 'job/backup-job',
+      body: {
+        id,
+        domain,
+        sealEpoch: e.epoch,
+        size: res.archiveBytes,
+        digest: '0'.repeat(64),
+        location: path,
+        sequence: seq,
+        createdAt: new Date().toISOString(),
+      },
+    },
+    sign,
+  );
   await env.store.transaction(async (trx) => {
     await trx
       .insertInto('snapshots')
@@ -63,7 +91,7 @@ export async function sealSnapshot(env: CeremonyEnv, domain: string, id: string,
         digest: 'fixture',
         location: path,
         sequence: seq,
-        manifest_json: '{}',
+        manifest_json: JSON.stringify(registration),
         registered_by: 'job/backup-job',
         registered_at: new Date().toISOString(),
       })

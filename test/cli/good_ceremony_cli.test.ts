@@ -42,6 +42,7 @@ describe('embassy serve | snapshot | station | custodian | audit', () => {
       'snapshot',
       'seal',
       ...as('backup-job'),
+      ...keyOf('backup-job'),
       '--domain',
       'land',
       '--snapshot-id',

@@ -57,6 +57,7 @@ export async function testWorld(dialect: Dialect, opts: Partial<WorldOptions> = 
       const split = world.splits.get(domain)!;
       const id = `${domain}-${++sequence}-${randomBytes(3).toString('hex')}`;
       const path = join(archives, id);
+      const seq = Date.now() * 1000 + sequence;
       const res = await sealArchive(bufferSource(data), await atomicFileSink(path, 0o644), {
         manifest: {
           domain,
@@ -66,6 +67,7 @@ export async function testWorld(dialect: Dialect, opts: Partial<WorldOptions> = 
           contentType: 'text/csv',
         },
         recipients: [{ publicKey: split.publicKey, epoch: 1 }],
+        maker: { signer: 'job/backup-job', rosterId: world.rosterPin, sequence: seq, sign: world.job.sign },
         threads: 0,
         ...(o.random ? { random: o.random } : {}),
       });
@@ -80,7 +82,7 @@ export async function testWorld(dialect: Dialect, opts: Partial<WorldOptions> = 
           size: res.archiveBytes,
           digest,
           location: path,
-          sequence: Date.now() * 1000 + sequence,
+          sequence: seq,
           createdAt: world.coordinator.clock.toISOString(),
         }),
       );

@@ -41,7 +41,9 @@ export const inspect: Command = {
           ? `    quorum  key ${st.keyId}  epoch ${st.epoch}`
           : st.type === 'home'
             ? `    home    kek ${st.kekId}`
-            : `    unknown type 0x${st.code.toString(16).padStart(2, '0')} (${st.length} bytes)`,
+            : st.type === 'maker'
+              ? `    maker   ${st.signer}  sequence ${st.sequence} (signature checked by the station)`
+              : `    unknown type 0x${st.code.toString(16).padStart(2, '0')} (${st.length} bytes)`,
       ),
       `  header:        ${s.headerBytes} bytes`,
       `  body:          ${s.bodyBytes} bytes in ${s.chunks} chunks (${s.plaintextBytes} bytes of plaintext)`,

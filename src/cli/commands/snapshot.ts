@@ -8,7 +8,7 @@ import { type Command, parse } from '../command.ts';
 import { UsageError } from '../errors.ts';
 import { hsmOptions, openHomeFromArgs } from '../hsm.ts';
 import { inputFrom, outputTo } from '../io.ts';
-import { pinnedRoster, REMOTE_HELP, remoteOptions, softwareClient } from '../remote.ts';
+import { REMOTE_HELP, remoteOptions, softwareClient } from '../remote.ts';
 
 const help = `
 Usage: embassy snapshot seal --domain D [--snapshot-id ID] [--content-type T] [--home-hsm LABEL] -o OUT [IN]
@@ -16,7 +16,7 @@ Usage: embassy snapshot seal --domain D [--snapshot-id ID] [--content-type T] [-
        embassy snapshot list [--domain D]
 
 seal seals to the domain's current quorum key as the pinned roster states it (never as the
-coordinator says). register signs a snapshot-registration with the job's key (id, domain, epoch,
+coordinator says) and signs the archive as its maker (the job's --key; DESIGN decision 4). register signs a snapshot-registration with the job's key (id, domain, epoch,
 size, SHA-256 digest, location, a sequence that only increases). list shows the registry.
 ${REMOTE_HELP}
 `;
@@ -52,7 +52,7 @@ export const snapshot: Command = {
     const [action, file] = positionals;
     if (action === 'seal') {
       if (!values.domain || !values.output) throw new UsageError('seal needs --domain D and -o OUT');
-      const { roster } = await pinnedRoster(values);
+      const { roster, client } = await softwareClient(values);
       const epoch = currentEpoch(roster, values.domain);
       const createdAt = new Date().toISOString().replace(/\.\d{3}Z$/, 'Z');
       const home = values['home-hsm'] ? await openHomeFromArgs(values['home-hsm'], values) : undefined;
@@ -69,6 +69,12 @@ export const snapshot: Command = {
           },
           recipients: [{ publicKey: quorumKey(epoch).publicKey, epoch: epoch.epoch }],
           ...(home ? { home: [homeWrapper(home)] } : {}),
+          maker: {
+            signer: `job/${values.as}`,
+            rosterId: client.rosterId,
+            sequence: Date.now(),
+            sign: (p) => client.sign(p),
+          },
         });
       } finally {
         home?.close();
@@ -78,6 +84,7 @@ export const snapshot: Command = {
       if (!file) throw new UsageError('register needs the archive file');
       const { client } = await softwareClient(values);
       const info = await inspectArchive(await fileSource(file));
+      const maker = info.stanzas.find((x) => x.type === 'maker');
       await client.post(
         '/v1/snapshots',
         await client.statement(STATEMENT.snapshot, {
@@ -87,7 +94,7 @@ export const snapshot: Command = {
           size: info.headerBytes + info.bodyBytes,
           digest: await digestOf(file),
           location: values.location ?? file,
-          sequence: Date.now(),
+          sequence: maker?.type === 'maker' ? maker.sequence : Date.now(),
           createdAt: new Date().toISOString(),
         }),
       );
