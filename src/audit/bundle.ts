@@ -1,31 +1,9 @@
-/**
- * Audit bundles (docs/AUDIT-BUNDLE.md): export of the log as one self-contained JSON file, and its
- * offline verification — no network, no database, no key taken from the bundle (DESIGN decision 6).
- *
- * {@link verifyBundle} recomputes the RFC 9162 tree over the exact entry bytes and every checkpoint root,
- * checks checkpoint signatures only against the log key the auditor brings, checks consistency with the
- * auditor's trusted checkpoint (a rollback or a fork is a finding; without one the report is
- * "unanchored"), checks every entry (canonical bytes, version, origin, sequence, `prev` link, actor,
- * no secret-looking field) and, given a key resolver, every embedded actor signature. Policy replay
- * (roster chain, thresholds, deadlines, vetoes, organisations, releases after quorum) plugs in as
- * {@link EntryCheck}s, one per concern, from the roster and coordinator modules.
- *
- * Every finding names the entry (`seq`) where one can be named.
- *
- * @example
- * await writeBundle(store, 'audit.bundle.json');
- * const report = verifyBundle(await readBundle('audit.bundle.json'), { logKey, trustedCheckpoint });
- * if (report.findings.length > 0) process.exitCode = 1;
- * @module
- */
-import { randomBytes } from 'node:crypto';
-import { open, readFile, rename, unlink } from 'node:fs/promises';
-import { dirname } from 'node:path';
+import { readFile } from 'node:fs/promises';
 import { toHex } from '../crypto/bytes.ts';
 import { canonicalize, type JsonValue, parseCanonical } from '../crypto/jcs.ts';
 import { parseStatement, type Statement, type StatementKey, verifyStatement } from '../crypto/statement.ts';
 import type { Store } from '../store/index.ts';
-import { type Checkpoint, openCheckpoint } from './checkpoint.ts';
+import { type Checkpoint, openCheckpoint, writeDurably } from './checkpoint.ts';
 import {
   findSecretLookingField,
   entries as readEntries,
@@ -133,26 +111,7 @@ export async function writeBundle(
   opts: ExportOptions = {},
 ): Promise<{ path: string; treeSize: number; checkpoints: number }> {
   const bundle = await exportBundle(store, opts);
-  const tmp = `${path}.tmp-${process.pid}-${randomBytes(6).toString('hex')}`;
-  const fh = await open(tmp, 'wx', 0o644);
-  try {
-    try {
-      await fh.writeFile(`${JSON.stringify(bundle)}\n`, 'utf8');
-      await fh.sync();
-    } finally {
-      await fh.close();
-    }
-    await rename(tmp, path);
-  } catch (e) {
-    await unlink(tmp).catch(() => {});
-    throw e;
-  }
-  const dir = await open(dirname(path), 'r');
-  try {
-    await dir.sync();
-  } finally {
-    await dir.close();
-  }
+  await writeDurably(path, `${JSON.stringify(bundle)}\n`, false, 0o644);
   return { path, treeSize: bundle.treeSize, checkpoints: bundle.checkpoints.length };
 }
 

@@ -135,9 +135,18 @@ export function openCheckpoint(
 const eq = (a: Uint8Array, b: Uint8Array) => Buffer.from(a).equals(Buffer.from(b));
 
 /** Writes `data` to `path` atomically and durably (temp file, fsync, rename, fsync directory). */
-async function writeDurably(path: string, data: string, exclusive: boolean): Promise<void> {
+/**
+ * Writes `data` to `path` durably: a temporary file beside it, fsync, rename (or, `exclusive`, a
+ * hard link that fails if `path` exists), fsync of the directory. No partial file on failure.
+ */
+export async function writeDurably(
+  path: string,
+  data: string,
+  exclusive: boolean,
+  mode = 0o600,
+): Promise<void> {
   const tmp = `${path}.tmp-${process.pid}-${randomBytes(6).toString('hex')}`;
-  const fh = await open(tmp, 'wx', 0o600);
+  const fh = await open(tmp, 'wx', mode);
   try {
     await fh.writeFile(data, 'utf8');
     await fh.sync();

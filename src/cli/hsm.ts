@@ -39,7 +39,11 @@ export function useDevTokens(args: HsmArgs): void {
   if (process.env.SOFTHSM2_CONF === undefined && existsSync(conf)) process.env.SOFTHSM2_CONF = conf;
 }
 
-export async function openHomeFromArgs(label: string, args: HsmArgs): Promise<HomeHsm> {
+/** What opening a token needs: its label, the PIN from the configured sources, the module path. */
+export async function tokenAccess(
+  label: string,
+  args: HsmArgs,
+): Promise<{ label: string; pin: string; module?: string }> {
   useDevTokens(args);
   const module = args['pkcs11-module'];
   const { pin } = await resolvePin({
@@ -49,5 +53,9 @@ export async function openHomeFromArgs(label: string, args: HsmArgs): Promise<Ho
     dataDir: dataDirOf(args),
     module,
   });
-  return openHome({ label, pin, ...(module ? { module } : {}) });
+  return { label, pin, ...(module ? { module } : {}) };
+}
+
+export async function openHomeFromArgs(label: string, args: HsmArgs): Promise<HomeHsm> {
+  return openHome(await tokenAccess(label, args));
 }

@@ -5,11 +5,11 @@
  */
 import { createPrivateKey, sign as nodeSign } from 'node:crypto';
 import { readFileSync } from 'node:fs';
-import { openCustodian, resolvePin } from '../../hsm/index.ts';
+import { openCustodian } from '../../hsm/index.ts';
 import { CoordinatorClient, type PayloadSigner } from '../coordinator/client.ts';
 import { principalKey, type RosterDoc, tokenSigner, verifyRosterChain } from '../roster/index.ts';
 import { UsageError } from './errors.ts';
-import { dataDirOf, type HsmArgs, useDevTokens } from './hsm.ts';
+import { dataDirOf, type HsmArgs, tokenAccess } from './hsm.ts';
 
 export const remoteOptions = {
   coordinator: { type: 'string' },
@@ -88,17 +88,7 @@ export async function softwareClient(args: RemoteArgs) {
 export async function custodianClient(args: RemoteArgs & { token?: string }) {
   if (!args.as) throw new UsageError('give --as CUSTODIAN-ID');
   const { roster, rosterId } = await pinnedRoster(args);
-  const label = args.token ?? args.as;
-  useDevTokens(args);
-  const module = args['pkcs11-module'];
-  const { pin } = await resolvePin({
-    label,
-    pinFile: args['pin-file'],
-    dev: args.dev,
-    dataDir: dataDirOf(args),
-    module,
-  });
-  const token = await openCustodian({ label, pin, ...(module ? { module } : {}) });
+  const token = await openCustodian(await tokenAccess(args.token ?? args.as, args));
   return {
     roster,
     token,

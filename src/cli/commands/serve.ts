@@ -1,7 +1,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import pino from 'pino';
-import { openLogToken, resolvePin } from '../../../hsm/index.ts';
+import { openLogToken } from '../../../hsm/index.ts';
 import { CheckpointSigner } from '../../audit/checkpoint.ts';
 import { latestCheckpoint } from '../../audit/log.ts';
 import { ed25519Signer } from '../../audit/note.ts';
@@ -11,7 +11,7 @@ import { parseSignedRoster } from '../../roster/index.ts';
 import { openStore, storeOptionsFromEnv } from '../../store/index.ts';
 import { type Command, parse, positiveInt } from '../command.ts';
 import { UsageError } from '../errors.ts';
-import { dataDirOf, HSM_HELP, hsmOptions, useDevTokens } from '../hsm.ts';
+import { dataDirOf, HSM_HELP, hsmOptions, tokenAccess } from '../hsm.ts';
 import { rosterPin } from '../remote.ts';
 
 const help = `
@@ -57,16 +57,7 @@ export const serve: Command = {
     let checkpointer: CheckpointSigner | undefined;
     const label = values['log-token'];
     if (label) {
-      useDevTokens(values);
-      const module = values['pkcs11-module'];
-      const { pin } = await resolvePin({
-        label,
-        pinFile: values['pin-file'],
-        dev: values.dev,
-        dataDir,
-        module,
-      });
-      const logToken = await openLogToken({ label, pin, ...(module ? { module } : {}) });
+      const logToken = await openLogToken(await tokenAccess(label, values));
       const statePath = join(dataDir, 'checkpoint-state');
       if (!existsSync(statePath)) {
         if (await latestCheckpoint(store.db)) {
