@@ -380,6 +380,8 @@ class Run<P> {
       });
       return a.seq;
     });
+    // A finished ceremony is a close: the log signs a checkpoint of it (when this deployment signs).
+    await this.env.coordinator.checkpoint();
     atomicWriteFile(
       join(transcriptDir(this.env.dataDir), `${id}.signed.json`),
       `${JSON.stringify(statement)}\n`,

@@ -15,7 +15,9 @@ import {
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { type Custodian, initDevTokens, openCustodian, resolvePin } from '../hsm/index.ts';
+import { type Custodian, initDevTokens, openCustodian, openLogToken, resolvePin } from '../hsm/index.ts';
+import { CheckpointSigner } from '../src/audit/checkpoint.ts';
+import { ed25519Signer } from '../src/audit/note.ts';
 import { createApp } from '../src/coordinator/app.ts';
 import { CoordinatorClient, type PayloadSigner } from '../src/coordinator/client.ts';
 import { type Caller, Coordinator } from '../src/coordinator/service.ts';
@@ -91,6 +93,29 @@ const autoConfirm =
   (administrator: string, witness: string): Confirm =>
   async (role) => ({ who: role === 'administrator' ? administrator : witness });
 
+/**
+ * The log's checkpoint signer, when the deployment keeps one (DIR/checkpoint-state, written when
+ * the log was set up): the Ed25519 key in the `log` token, PIN from the deployment's sources.
+ */
+async function checkpointerOf(dir: string, origin: string, dep: DeploymentFile) {
+  const statePath = join(dir, 'checkpoint-state');
+  if (!existsSync(statePath)) return undefined;
+  const { pin } = await resolvePin({
+    label: 'log',
+    dev: dep.dev,
+    dataDir: dir,
+    ...(dep.pinFile ? { pinFile: resolve(dir, dep.pinFile) } : {}),
+  });
+  const token = await openLogToken({ label: 'log', pin });
+  const publicKey = await token.ed25519PublicKey();
+  const signer = new CheckpointSigner({
+    statePath,
+    origin,
+    signer: ed25519Signer(origin, publicKey, (m) => token.signEd25519(m)),
+  });
+  return { token, signer };
+}
+
 /** Loads the deployment of `dataDir` (DIR/ceremony-deployment.json). */
 export async function openDeployment(dataDir: string, opts: OpenOptions = {}): Promise<CeremonyEnv> {
   const dir = resolve(dataDir);
@@ -110,7 +135,12 @@ export async function openDeployment(dataDir: string, opts: OpenOptions = {}): P
   const stationKey = createPrivateKey(readFileSync(resolve(dir, dep.station.keyFile)));
   const now = opts.now ?? (() => new Date());
   const store = await openStore(storeOptionsFromEnv(dir));
-  const coordinator = await Coordinator.open(store, { rosterPin: dep.rosterPin, now });
+  const checkpoints = await checkpointerOf(dir, store.origin, dep);
+  const coordinator = await Coordinator.open(store, {
+    rosterPin: dep.rosterPin,
+    now,
+    ...(checkpoints ? { checkpointer: checkpoints.signer } : {}),
+  });
   const { app } = createApp(coordinator);
   const tokens = new Map<string, Custodian>();
   const journals = new Map<string, ReleaseJournal>();
@@ -182,6 +212,7 @@ export async function openDeployment(dataDir: string, opts: OpenOptions = {}): P
     async close() {
       for (const t of tokens.values()) t.close();
       tokens.clear();
+      checkpoints?.token.close();
       await store.close();
     },
   };

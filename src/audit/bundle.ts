@@ -271,10 +271,10 @@ function shapeOf(b: unknown): BundleShape | string {
 
 /** The ceremony an entry names, if any. */
 function ceremonyOf(e: ParsedEntry): string | undefined {
-  for (const v of [e.data?.ceremony, e.data?.ceremonyId]) if (typeof v === 'string') return v;
+  for (const v of [e.data?.ceremonyId, e.data?.ceremony]) if (typeof v === 'string') return v;
   const body = e.statement?.body as { ceremony?: unknown; ceremonyId?: unknown } | undefined;
   if (body === null || typeof body !== 'object') return undefined;
-  for (const v of [body.ceremony, body.ceremonyId]) if (typeof v === 'string') return v;
+  for (const v of [body.ceremonyId, body.ceremony]) if (typeof v === 'string') return v;
   return undefined;
 }
 

@@ -1,0 +1,48 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { runCeremony } from '../../ceremonies/index.ts';
+import { embassy } from '../cli/run.ts';
+import { rehearsal } from './helpers.ts';
+
+// Issue 6: a resumed ceremony's transcript verifies with `embassy audit verify`, offline, against
+// the auditor's own anchors (roster pin, log key).
+let r: Awaited<ReturnType<typeof rehearsal>>;
+beforeAll(async () => {
+  r = await rehearsal();
+});
+afterAll(async () => r?.cleanup());
+
+describe('a resumed ceremony in the audit log', () => {
+  it('verifies with embassy audit verify: no findings, the transcript and the roster change included', async () => {
+    await expect(
+      runCeremony('key-generation', {
+        env: r.env,
+        params: { domain: 'census', threshold: '3' },
+        failAt: { step: 'zeroise', when: 'before' },
+      }),
+    ).rejects.toMatchObject({ code: 'ceremony_step_failed' });
+    const res = await runCeremony('key-generation', { env: r.env, resume: true });
+    expect(res.transcript.status).toBe('completed');
+    expect(res.transcript.steps.some((s) => s.step === 'zeroise')).toBe(true);
+    await r.env.coordinator.checkpoint();
+    const bundle = join(r.env.dataDir, 'bundle.json');
+    let out = embassy(['audit', 'export', '-o', bundle, '--data-dir', r.env.dataDir]);
+    expect(out.stderr).toBe('');
+    out = embassy([
+      'audit',
+      'verify',
+      bundle,
+      '--roster-pin',
+      readFileSync(join(r.env.dataDir, 'roster-pin'), 'utf8').trim(),
+      '--log-key',
+      `@${join(r.env.dataDir, 'log-key.vkey')}`,
+      '--json',
+    ]);
+    const report = JSON.parse(out.stdout.toString());
+    expect(report.findings).toEqual([]);
+    expect(out.status).toBe(0);
+    expect(report.ceremonies.map((c: { id: string }) => c.id)).toContain(res.transcript.ceremonyId);
+    expect(report.statementsVerified).toBeGreaterThan(0);
+  });
+});
