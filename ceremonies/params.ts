@@ -55,7 +55,7 @@ export function ids(c: string, raw: Record<string, unknown>, name: string): stri
   const v = raw[name];
   if (v === undefined || v === null || v === '') return undefined;
   const list = Array.isArray(v) ? v : typeof v === 'string' ? v.split(',').map((s) => s.trim()) : null;
-  if (!list || !list.every((x) => typeof x === 'string' && /^[a-z][a-z0-9-]{0,62}$/.test(x)))
+  if (!list?.every((x) => typeof x === 'string' && /^[a-z][a-z0-9-]{0,62}$/.test(x)))
     throw bad(c, `--${name} must be a comma-separated list of ids`);
   if (new Set(list).size !== list.length) throw bad(c, `--${name} names an id twice`);
   return list as string[];

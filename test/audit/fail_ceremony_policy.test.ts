@@ -1,6 +1,3 @@
-import { mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { exportBundle, verifyBundle } from '../../src/audit/bundle.ts';
 import { rosterCheck } from '../../src/audit/bundle-roster.ts';

@@ -23,6 +23,7 @@ export async function rehearsal(opts: { domains?: string[]; absent?: string[] } 
 export async function auditEntries(env: CeremonyEnv, kind: string) {
   const head = await treeHead(env.store.db);
   const all = await entries(env.store.db, 0, head.size);
+  // biome-ignore lint/suspicious/noExplicitAny: parsed JSON entries, inspected field by field in tests
   return all.map((e) => JSON.parse(e.entry) as Record<string, any>).filter((e) => e['kind'] === kind);
 }
 

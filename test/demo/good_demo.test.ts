@@ -17,7 +17,9 @@ describe('embassy demo (npm run demo)', () => {
       expect(out).toContain('✔ restored land register equals the original byte for byte');
       expect(out).toContain('✔ the ceremony is closed and the coordinator deleted the wrapped shares');
       expect(out).toContain('✔ a second release by the same custodian is refused by its journal');
-      expect(out).toContain('✔ no findings: tree, checkpoints, signatures, roster chain and ceremony policy all verify');
+      expect(out).toContain(
+        '✔ no findings: tree, checkpoints, signatures, roster chain and ceremony policy all verify',
+      );
       expect(out).toContain('Every check held.');
       expect(out).not.toMatch(/PIN[^s]*:\s*\S{8,}/);
     }
