@@ -22,7 +22,13 @@ import {
 import type { Store, Trx } from '../store/index.ts';
 import { rememberNonce } from '../store/nonces.ts';
 import { ApiError } from './errors.ts';
-import { checkDeadline, evaluateUnlock, PolicyError, type UnlockVerdict } from './policy.ts';
+import {
+  checkDeadline,
+  evaluateUnlock,
+  PolicyError,
+  type SignedDecision,
+  type UnlockVerdict,
+} from './policy.ts';
 import {
   CloseBody,
   DecisionBody,
@@ -61,6 +67,8 @@ export interface CeremonyView {
   decisions: { custodian: string; decision: 'approve' | 'veto'; statement: Statement; at: string }[];
   releases: { custodian: string; blobHash: string }[];
   verdict: UnlockVerdict;
+  /** The signed decisions the verdict was computed from. */
+  verdictInputs: SignedDecision[];
 }
 
 const CLOSED = new Set(['done', 'vetoed', 'expired', 'cancelled']);
@@ -333,14 +341,9 @@ export class Coordinator {
       }
       if (caller.id === c.station)
         throw new ApiError('forbidden', 'a requester cannot approve its own request');
-      const prior = await trx
-        .selectFrom('approvals')
-        .select('kind')
-        .where('ceremony_id', '=', id)
-        .where('custodian_id', '=', caller.id)
-        .executeTakeFirst();
+      const prior = c.decisions.find((d) => d.custodian === caller.id);
       if (prior)
-        throw new ApiError('conflict', `"${caller.id}" already decided (${prior.kind}) on this ceremony`);
+        throw new ApiError('conflict', `"${caller.id}" already decided (${prior.decision}) on this ceremony`);
       await trx
         .insertInto('approvals')
         .values({
@@ -357,7 +360,11 @@ export class Coordinator {
         actor: caller.ref,
         statement,
       });
-      await this.advance(trx, id);
+      await this.advance(trx, c, {
+        custodian: caller.id,
+        decision: body.decision,
+        createdAt: body.createdAt,
+      });
     });
     if (body.decision === 'veto') await this.checkpoint();
     return this.ceremony(id);
@@ -521,17 +528,12 @@ export class Coordinator {
         .where('ceremony_id', '=', id)
         .execute()
     ).map((r) => ({ custodian: r.custodian_id, blobHash: r.blob_hash }));
-    const verdict = evaluateUnlock(
-      this.domain(row.domain),
-      this.roster,
-      body,
-      decisions.map((d) => ({
-        custodian: d.custodian,
-        decision: d.decision,
-        createdAt: (d.statement.body as DecisionBody).createdAt,
-      })),
-      this.now(),
-    );
+    const verdictInputs: SignedDecision[] = decisions.map((d) => ({
+      custodian: d.custodian,
+      decision: d.decision,
+      createdAt: (d.statement.body as DecisionBody).createdAt,
+    }));
+    const verdict = evaluateUnlock(this.domain(row.domain), this.roster, body, verdictInputs, this.now());
     const state = CLOSED.has(row.state) ? row.state : verdict.state === 'expired' ? 'expired' : row.state;
     return {
       id,
@@ -550,6 +552,7 @@ export class Coordinator {
       decisions,
       releases,
       verdict,
+      verdictInputs,
     };
   }
 
@@ -561,9 +564,16 @@ export class Coordinator {
   }
 
   /** Applies the policy after a decision: veto closes, quorum starts the cool-off. */
-  private async advance(trx: Trx, id: string): Promise<void> {
-    const c = await this.ceremony(id, trx);
-    const v = c.verdict;
+  private async advance(trx: Trx, c: CeremonyView, added: SignedDecision): Promise<void> {
+    const id = c.id;
+    // The view was read in this transaction; the new decision is the only change since.
+    const v = evaluateUnlock(
+      this.domain(c.domain),
+      this.roster,
+      c.request.body as UnlockRequestBody,
+      [...c.verdictInputs, added],
+      this.now(),
+    );
     if (v.state === 'vetoed') {
       await this.closeIn(trx, id, 'vetoed', 'coordinator', undefined, { vetoedBy: v.vetoedBy! });
       return;
