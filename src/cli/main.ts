@@ -3,31 +3,73 @@
  * result; every failure is one line on stderr and a non-zero exit, never a stack trace.
  */
 import type { Command } from './command.ts';
-import { audit } from './commands/audit.ts';
-import { ceremony } from './commands/ceremony.ts';
-import { custodian } from './commands/custodian.ts';
-import { demo } from './commands/demo.ts';
-import { inspect } from './commands/inspect.ts';
-import { keygen } from './commands/keygen.ts';
-import { open } from './commands/open.ts';
-import { seal } from './commands/seal.ts';
-import { serve } from './commands/serve.ts';
-import { snapshot } from './commands/snapshot.ts';
-import { station } from './commands/station.ts';
 import { describeError } from './errors.ts';
 
-const commands: Command[] = [
-  keygen,
-  seal,
-  open,
-  inspect,
-  serve,
-  custodian,
-  station,
-  snapshot,
-  audit,
-  ceremony,
-  demo,
+/**
+ * Commands load on demand: `embassy seal` should not pay for the coordinator, the database drivers
+ * or the ceremonies (startup time and resident memory, which the benchmarks measure).
+ */
+const commands: { name: string; summary: string; load: () => Promise<Command> }[] = [
+  {
+    name: 'keygen',
+    summary: 'generate a key pair (development and tests)',
+    load: async () => (await import('./commands/keygen.ts')).keygen,
+  },
+  {
+    name: 'seal',
+    summary: 'seal a snapshot for a domain quorum key',
+    load: async () => (await import('./commands/seal.ts')).seal,
+  },
+  {
+    name: 'open',
+    summary: 'open an archive with a key file or the home HSM',
+    load: async () => (await import('./commands/open.ts')).open,
+  },
+  {
+    name: 'inspect',
+    summary: "print an archive's header without a key",
+    load: async () => (await import('./commands/inspect.ts')).inspect,
+  },
+  {
+    name: 'serve',
+    summary: 'run the coordinator HTTP service',
+    load: async () => (await import('./commands/serve.ts')).serve,
+  },
+  {
+    name: 'custodian',
+    summary: 'list, review, approve, veto and release (custodians)',
+    load: async () => (await import('./commands/custodian.ts')).custodian,
+  },
+  {
+    name: 'station',
+    summary: 'open unlock requests and restore (recovery stations)',
+    load: async () => (await import('./commands/station.ts')).station,
+  },
+  {
+    name: 'snapshot',
+    summary: 'seal, register and list snapshots (backup jobs)',
+    load: async () => (await import('./commands/snapshot.ts')).snapshot,
+  },
+  {
+    name: 'audit',
+    summary: 'export the audit log, verify a bundle offline',
+    load: async () => (await import('./commands/audit.ts')).audit,
+  },
+  {
+    name: 'ceremony',
+    summary: 'list, print and run the key ceremonies',
+    load: async () => (await import('./commands/ceremony.ts')).ceremony,
+  },
+  {
+    name: 'jobs',
+    summary: 're-keying jobs: rewrap, home-key rotation, key-age policy',
+    load: async () => (await import('./commands/jobs.ts')).jobs,
+  },
+  {
+    name: 'demo',
+    summary: 'run the whole story on embedded defaults',
+    load: async () => (await import('./commands/demo.ts')).demo,
+  },
 ];
 
 const usage = `Usage: embassy <command> [options]
@@ -44,7 +86,7 @@ async function main(argv: string[]): Promise<number> {
   const [name, ...rest] = argv;
   if (name === undefined || name === '--help' || name === '-h' || name === 'help') {
     const cmd = commands.find((c) => c.name === rest[0]);
-    process.stdout.write(cmd ? `${cmd.help.trim()}\n` : usage);
+    process.stdout.write(cmd ? `${(await cmd.load()).help.trim()}\n` : usage);
     return 0;
   }
   const cmd = commands.find((c) => c.name === name);
@@ -52,7 +94,7 @@ async function main(argv: string[]): Promise<number> {
     process.stderr.write(`embassy: unknown command "${name}" (see embassy --help)\n`);
     return 2;
   }
-  await cmd.run(rest);
+  await (await cmd.load()).run(rest);
   return 0;
 }
 
