@@ -60,6 +60,18 @@ const cases: [string, () => Promise<import('./measure.ts').Measured>][] = [
   ],
   ['age -e (file → file)', () => measure('age', ['-e', '-r', agePub, '-o', join(dir, 'out.age'), input])],
   [
+    'age -e + sync(1) of the output (file → file)',
+    () =>
+      measure('sh', [
+        '-c',
+        'age -e -r "$1" -o "$2" "$3" && sync "$2"',
+        'sh',
+        agePub,
+        join(dir, 'out2.age'),
+        input,
+      ]),
+  ],
+  [
     'embassy open (file → file)',
     () =>
       measure(node, [
@@ -81,6 +93,18 @@ const cases: [string, () => Promise<import('./measure.ts').Measured>][] = [
         join(dir, 'age.key'),
         '-o',
         join(dir, 'out.ageplain'),
+        join(dir, 'out.age'),
+      ]),
+  ],
+  [
+    'age -d + sync(1) of the output (file → file)',
+    () =>
+      measure('sh', [
+        '-c',
+        'age -d -i "$1" -o "$2" "$3" && sync "$2"',
+        'sh',
+        join(dir, 'age.key'),
+        join(dir, 'out2.ageplain'),
         join(dir, 'out.age'),
       ]),
   ],
@@ -112,7 +136,16 @@ const mbps = (s: number) => (bytes / 1e6 / s).toFixed(0);
 const rows = cases.map(([name]) => {
   const r = results.get(name)!;
   const ref = results.get(name.replace(/^embassy seal/, 'age -e').replace(/^embassy open/, 'age -d'))!;
-  const ratio = name.startsWith('embassy') ? `${(ref.seconds / r.seconds).toFixed(2)}× age` : 'reference';
+  const synced = !name.includes('(file → file)')
+    ? undefined
+    : results.get(
+        name
+          .replace(/^embassy seal \(file → file\)/, 'age -e + sync(1) of the output (file → file)')
+          .replace(/^embassy open \(file → file\)/, 'age -d + sync(1) of the output (file → file)'),
+      );
+  const ratio = name.startsWith('embassy')
+    ? `${(ref.seconds / r.seconds).toFixed(2)}× age${synced ? `, ${(synced.seconds / r.seconds).toFixed(2)}× age+sync` : ''}`
+    : 'reference';
   return [name, r.seconds.toFixed(2), mbps(r.seconds), r.peakRssMiB.toFixed(0), ratio];
 });
 rows.push([
