@@ -22,6 +22,7 @@
  * await store.close();
  * @module
  */
+import { randomInt } from 'node:crypto';
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
@@ -259,7 +260,7 @@ function makeStore(db: Kysely<Schema>, dialect: Dialect, origin: string): Store 
             throw new StoreError('STORE_BUSY', `transaction still conflicting after ${attempt} attempts`, {
               cause: e,
             });
-          await sleep(Math.min(200, 2 ** attempt) * (0.5 + Math.random()));
+          await sleep(Math.min(200, 2 ** attempt) * (0.5 + randomInt(1000) / 1000));
         }
       }
     },
