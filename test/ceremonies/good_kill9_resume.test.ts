@@ -1,0 +1,59 @@
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, readdirSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { BIN, embassy } from '../cli/run.ts';
+
+// A ceremony process killed with SIGKILL between steps (a real crash: no handler runs) is resumed by
+// the next run from its persisted transcript, which says so, and the result verifies offline.
+describe('kill -9 during a ceremony, then --resume', () => {
+  it('a health check killed before its second step resumes and completes', () => {
+    const dir = join(mkdtempSync(join(tmpdir(), 'embassy-kill9-')), 'r');
+    let r = embassy([
+      'ceremony',
+      'run',
+      'key-generation',
+      '--rehearse',
+      '--data-dir',
+      dir,
+      '--param',
+      'domain=census',
+      '--param',
+      'threshold=3',
+    ]);
+    expect(r.stderr).toBe('');
+    const killed = spawnSync(
+      process.execPath,
+      [BIN, 'ceremony', 'run', 'health-check', '--rehearse', '--data-dir', dir, '--param', 'domain=census'],
+      { env: { ...process.env, EMBASSY_CEREMONY_KILL_AT: 'before:challenge-custodians' } },
+    );
+    expect(killed.signal).toBe('SIGKILL');
+    const unfinished = readdirSync(join(dir, 'ceremonies'))
+      .filter((f) => f.startsWith('cer-health-check') && f.endsWith('.json') && !f.endsWith('.signed.json'))
+      .map((f) => JSON.parse(readFileSync(join(dir, 'ceremonies', f), 'utf8')));
+    expect(unfinished).toHaveLength(1);
+    expect(unfinished[0].status).not.toBe('completed');
+    r = embassy(['ceremony', 'run', 'health-check', '--rehearse', '--data-dir', dir, '--resume', 'latest']);
+    expect(r.stderr).toBe('');
+    expect(r.stdout.toString()).toMatch(new RegExp(`${unfinished[0].ceremonyId} completed`));
+    const done = JSON.parse(
+      readFileSync(join(dir, 'ceremonies', `${unfinished[0].ceremonyId}.json`), 'utf8'),
+    );
+    expect(done.status).toBe('completed');
+    expect(JSON.stringify(done)).toMatch(/resum/i);
+    const bundle = join(dir, 'bundle.json');
+    expect(embassy(['audit', 'export', '-o', bundle, '--data-dir', dir]).stderr).toBe('');
+    const v = embassy([
+      'audit',
+      'verify',
+      bundle,
+      '--roster-pin',
+      readFileSync(join(dir, 'roster-pin'), 'utf8').trim(),
+      '--log-key',
+      `@${join(dir, 'log-key.vkey')}`,
+    ]);
+    expect(v.stdout.toString()).toContain('findings: none');
+    expect(v.status).toBe(0);
+  });
+});
