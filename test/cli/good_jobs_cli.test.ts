@@ -21,6 +21,9 @@ describe('embassy jobs', () => {
     const opened = embassy(['open', '--home-hsm', 'home', '--dev', '--data-dir', dir, archive]);
     expect(opened.stderr).toBe('');
     expect(opened.stdout.equals(readFileSync(join(dir, 'registries', 'business-register.json')))).toBe(true);
+    const metrics = readFileSync(join(dir, 'jobs', 'home-rotate.prom'), 'utf8');
+    expect(metrics).toContain('embassy_job_complete{job="home-rotate"} 1');
+    expect(metrics).toContain('embassy_job_run_archives{job="home-rotate",outcome="rewritten"} 2');
   });
 
   it('key-age finds nothing to rotate in fresh epochs', () => {

@@ -2,6 +2,7 @@ import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { parseKeyFile, parsePublicKey } from '../../crypto/keys.ts';
 import { archivesFromStore, homeRotateJob, keyAgeJob, rewrapJob } from '../../jobs/index.ts';
+import { writeJobMetrics } from '../../jobs/metrics.ts';
 import { verifyRosterChain } from '../../roster/index.ts';
 import { openStore, type Store, storeOptionsFromEnv } from '../../store/index.ts';
 import { type Command, parse, positiveInt } from '../command.ts';
@@ -16,7 +17,8 @@ Usage: embassy jobs key-age [--as JOB]
 
 Re-keying jobs (docs/JOBS.md). Each is idempotent and resumable: kill it at any point and the next
 run finishes the work, nothing rewrapped twice, nothing skipped (journals in DIR/jobs). Progress
-with ETA on a terminal; every state change is in the audit log. A job can never unlock or approve.
+with ETA on a terminal; metrics in DIR/jobs/<job>.prom (Prometheus textfile); every state change is
+in the audit log. A job can never unlock or approve.
 
   key-age       opens a rotation request for every domain whose epoch is older than its policy
   home-rotate   rotates the home HSM key and rewraps every home stanza inside the HSM (the restore
@@ -78,6 +80,10 @@ export const jobs: Command = {
         );
         for (const q of r.requests)
           process.stdout.write(`  ${q.domain}/${q.epoch} ${q.opened ? 'opened' : 'already open'}\n`);
+        await writeJobMetrics(stateDir, 'key-age', {
+          complete: true,
+          extra: { domains_checked: r.domainsChecked, rotation_requests: r.requests.length },
+        });
       } else if (action === 'home-rotate') {
         if (!values['home-hsm']) throw new UsageError('home-rotate needs --home-hsm LABEL');
         const home = await openHomeFromArgs(values['home-hsm'], values);
@@ -94,6 +100,7 @@ export const jobs: Command = {
           process.stdout.write(
             `${r.fromKekId} → ${r.toKekId}: ${r.done}/${r.total} archives, ${r.failed.length} failed${r.retired ? ', old key retired' : ''}\n`,
           );
+          await writeJobMetrics(stateDir, 'home-rotate', r);
           if (!r.complete) process.exitCode = 1;
         } finally {
           home.close();
@@ -116,6 +123,7 @@ export const jobs: Command = {
           `${r.done}/${r.total} archives rewrapped or already done, ${r.failed.length} failed\n`,
         );
         for (const f of r.failed) process.stdout.write(`  ${f.id}: ${f.message}\n`);
+        await writeJobMetrics(stateDir, 'rewrap', r);
         if (!r.complete) process.exitCode = 1;
       }
     } finally {
