@@ -429,6 +429,10 @@ export class Coordinator {
       throw new ApiError('forbidden', 'only the requesting station may fetch the releases');
     if (CLOSED.has(c.state))
       throw new ApiError('wrong_state', `the ceremony is ${c.state}; its releases are deleted`);
+    // A read, but of wrapped shares: its nonce is spent too, so a recorded request cannot be replayed.
+    if (!(await rememberNonce(this.store.db, caller.id, caller.nonce, this.now()))) {
+      throw new ApiError('replayed', 'this request was seen before (replayed nonce)');
+    }
     const rows = await this.store.db
       .selectFrom('releases')
       .selectAll()
