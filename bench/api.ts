@@ -126,6 +126,7 @@ async function run(label: string, store: StoreOptions | undefined, dataDir: stri
         contentType: 'text/csv',
       },
       recipients: [{ publicKey: split.publicKey, epoch: 1 }],
+      maker: { signer: 'job/backup-job', rosterId: w.rosterPin, sequence: 1, sign: w.job.sign },
       threads: 0,
     });
     const job = client('backup-job');
@@ -209,7 +210,8 @@ async function run(label: string, store: StoreOptions | undefined, dataDir: stri
       .executeTakeFirstOrThrow();
     process.stderr.write(`[${label}] approvals stored: ${decisions.n} of ${signed.length}\n`);
 
-    // Signed read: the station's fetch of releases (signed GET; no state change, so one request repeats).
+    // The station's signed fetch of releases, one request repeated: the first is served, every repeat
+    // is a replay and refused (409): this row measures signature check + nonce refusal.
     const readReq = await presign(w, 'station-lux', 'GET', `/v1/ceremonies/${ceremonies[0]!.id}/releases`);
     const read = await autocannon({
       url: `${server.url}/v1/ceremonies/${ceremonies[0]!.id}/releases`,
@@ -217,7 +219,7 @@ async function run(label: string, store: StoreOptions | undefined, dataDir: stri
       duration: SECONDS,
       headers: readReq.headers,
     });
-    rows.push(row(label, 'signed read (GET …/releases)', read));
+    rows.push(row(label, 'signed GET …/releases replayed (first 200, then 409 replayed)', read));
     const unsignedRead = await autocannon({
       url: `${server.url}/healthz`,
       connections: CONNECTIONS,
