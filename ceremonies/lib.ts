@@ -5,6 +5,7 @@
  * Only public facts come out of these functions; keys stay in memory or in tokens.
  * @module
  */
+
 import { createHash } from 'node:crypto';
 import {
   createCeremonyKeys,
@@ -13,6 +14,7 @@ import {
   type ShareCommitmentRecord,
   zeroizeCeremonyKeys,
 } from '../hsm/index.ts';
+import { appendEntry } from '../src/audit/log.ts';
 import { recipientKeysHash } from '../src/coordinator/protocol.ts';
 import { toHex } from '../src/crypto/bytes.ts';
 import type { JsonValue } from '../src/crypto/jcs.ts';
@@ -227,15 +229,36 @@ export async function importShares(env: CeremonyEnv, s: SplitResult): Promise<Js
   const imported = [];
   for (const x of s.shares) {
     const token = await env.custodian(x.custodian);
+    const facts = {
+      op: 'share-import',
+      token: token.label,
+      custodian: x.custodian,
+      domain: s.domain,
+      epoch: s.epoch,
+    };
+    await hsmEntry(env, 'hsm-intent', facts);
     const info = await token.importShare(x.envelope, {
       domain: s.domain,
       epoch: s.epoch,
       ceremony: s.ceremonyDigest,
       custodian: x.custodian,
     });
+    await hsmEntry(env, 'hsm-outcome', { ...facts, objectId: info.id, objectLabel: info.label });
     imported.push({ custodian: x.custodian, objectId: info.id, objectLabel: info.label });
   }
   return { imported };
+}
+
+/**
+ * DESIGN decision 6: a state change inside an HSM is logged as an intent before and an outcome after
+ * (keyed by the object's CKA_ID), so a crash between them is visible to an auditor.
+ */
+async function hsmEntry(
+  env: CeremonyEnv,
+  kind: 'hsm-intent' | 'hsm-outcome',
+  data: Record<string, JsonValue>,
+) {
+  await env.store.transaction((trx) => appendEntry(trx, { kind, actor: env.station.ref, data }));
 }
 
 /** Every holder signs acceptance of their share (after the token checked its key-check value). */
@@ -304,9 +327,19 @@ export async function destroyAndSign(
   epoch: number,
 ): Promise<{ record: DestructionRecord | null; statement: Statement }> {
   const token = await env.custodian(custodian);
-  const held = (await token.listShares()).some((x) => x.domain === domain && x.epoch === epoch);
+  const held = (await token.listShares()).find((x) => x.domain === domain && x.epoch === epoch);
   // Idempotent after a crash: a share already gone is recorded as such, signed all the same.
+  const facts = {
+    op: 'share-destroy',
+    token: token.label,
+    custodian,
+    domain,
+    epoch,
+    ...(held ? { objectId: held.id } : {}),
+  };
+  if (held) await hsmEntry(env, 'hsm-intent', facts);
   const record: DestructionRecord | null = held ? await token.destroyShare(domain, epoch) : null;
+  if (held) await hsmEntry(env, 'hsm-outcome', facts);
   const body = record
     ? { ...record }
     : {

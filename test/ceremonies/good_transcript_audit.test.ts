@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runCeremony } from '../../ceremonies/index.ts';
 import { embassy } from '../cli/run.ts';
-import { rehearsal } from './helpers.ts';
+import { auditEntries, rehearsal } from './helpers.ts';
 
 // Issue 6: a resumed ceremony's transcript verifies with `embassy audit verify`, offline, against
 // the auditor's own anchors (roster pin, log key).
@@ -25,6 +25,15 @@ describe('a resumed ceremony in the audit log', () => {
     const res = await runCeremony('key-generation', { env: r.env, resume: true });
     expect(res.transcript.status).toBe('completed');
     expect(res.transcript.steps.some((s) => s.step === 'zeroise')).toBe(true);
+    // DESIGN decision 6: every in-token import has an intent entry before it and an outcome entry
+    // naming the new object's CKA_ID after it.
+    const intents = (await auditEntries(r.env, 'hsm-intent')).filter((e) => e['data'].op === 'share-import');
+    const outcomes = (await auditEntries(r.env, 'hsm-outcome')).filter(
+      (e) => e['data'].op === 'share-import',
+    );
+    expect(intents.length).toBeGreaterThan(0);
+    expect(outcomes.map((e) => e['data'].custodian)).toEqual(intents.map((e) => e['data'].custodian));
+    expect(outcomes.every((e) => /^[0-9a-f]+$/.test(e['data'].objectId))).toBe(true);
     await r.env.coordinator.checkpoint();
     const bundle = join(r.env.dataDir, 'bundle.json');
     let out = embassy(['audit', 'export', '-o', bundle, '--data-dir', r.env.dataDir]);
