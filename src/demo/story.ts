@@ -10,6 +10,7 @@
 import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
+import { DEPLOYMENT_FILE, type DeploymentFile } from '../../ceremonies/env.ts';
 import { openHome } from '../../hsm/index.ts';
 import {
   ArchiveError,
@@ -80,6 +81,16 @@ export async function runDemo(opts: DemoOptions): Promise<void> {
     say(
       `genesis roster signed in all five custodian tokens; pin it out of band: --roster-pin ${world.rosterPin}`,
     );
+    // So that `embassy ceremony run NAME --data-dir DIR` can run the next ceremonies here (dev PINs).
+    const deployment: DeploymentFile = {
+      format: 'data-embassy/ceremony-deployment/v1',
+      rosterPin: world.rosterPin,
+      station: { id: 'station-lux', keyFile: 'station-lux.pem' },
+      administrator: 'Demo ceremony administrator',
+      witness: 'Demo internal witness',
+      dev: true,
+    };
+    writeFileSync(join(dir, DEPLOYMENT_FILE), `${JSON.stringify(deployment, null, 2)}\n`, { mode: 0o600 });
     check(
       world.roster.domains.every((d) => d.epochs[0]!.shares.length === 5),
       'every custodian token holds a share of each domain',

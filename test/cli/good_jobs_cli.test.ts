@@ -37,3 +37,35 @@ describe('embassy jobs', () => {
     expect(r.stderr).toBe('embassy: give one of: key-age, home-rotate, rewrap\n');
   });
 });
+
+describe('embassy ceremony run on the demo deployment (not a rehearsal)', () => {
+  it('generates a new domain key into the custodian tokens and publishes it in a new roster version', () => {
+    const r = embassy([
+      'ceremony',
+      'run',
+      'key-generation',
+      '--data-dir',
+      dir,
+      '--param',
+      'domain=census',
+      '--param',
+      'threshold=3',
+    ]);
+    expect(r.stderr).toBe('');
+    expect(r.stdout.toString()).toMatch(
+      /ceremony cer-key-generation-\S+ completed; transcript in the audit log at seq \d+/,
+    );
+    const bundle = join(dir, 'after-keygen.json');
+    expect(embassy(['audit', 'export', '-o', bundle, '--data-dir', dir]).stderr).toBe('');
+    const v = embassy([
+      'audit',
+      'verify',
+      bundle,
+      '--roster-pin',
+      readFileSync(join(dir, 'roster-pin'), 'utf8').trim(),
+      '--log-key',
+      `@${join(dir, 'log-key.vkey')}`,
+    ]);
+    expect(v.stdout.toString()).toContain('findings: none');
+  });
+});
