@@ -22,13 +22,7 @@ import {
 import type { Store, Trx } from '../store/index.ts';
 import { rememberNonce } from '../store/nonces.ts';
 import { ApiError } from './errors.ts';
-import {
-  checkDeadline,
-  evaluateUnlock,
-  PolicyError,
-  type SignedDecision,
-  type UnlockVerdict,
-} from './policy.ts';
+import { checkDeadline, evaluateUnlock, type SignedDecision, type UnlockVerdict } from './policy.ts';
 import {
   CloseBody,
   DecisionBody,
@@ -723,5 +717,3 @@ export class Coordinator {
     }
   }
 }
-
-export { PolicyError };
