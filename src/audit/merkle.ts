@@ -215,6 +215,88 @@ class HashArray {
  * `root`, `rootAt`, and both proof generators cost O(log² n) hashes of lookups and folds.
  * All returned hashes are fresh copies.
  */
+/** A stored node: level 0 is a leaf hash. */
+export interface NodeRef {
+  readonly level: number;
+  readonly idx: number;
+}
+
+/** A subtree range [start, end) of leaves, as the RFC algorithms use them. */
+export interface Range {
+  readonly start: number;
+  readonly end: number;
+}
+
+/** The aligned perfect subtrees that make up [start, end), left to right. */
+export function perfectNodes(r: Range): NodeRef[] {
+  const out: NodeRef[] = [];
+  let s = r.start;
+  while (s < r.end) {
+    let size = 1;
+    let level = 0;
+    while (s % (size * 2) === 0 && s + size * 2 <= r.end) {
+      size *= 2;
+      level++;
+    }
+    out.push({ level, idx: s / size });
+    s += size;
+  }
+  return out;
+}
+
+/** The subtree ranges of an RFC 9162 inclusion proof of leaf `index` in a tree of `n`, leaf to root. */
+export function inclusionRanges(index: number, n: number): Range[] {
+  if (!isSize(n) || !isSize(index) || index >= n)
+    throw new MerkleError('MERKLE_BAD_INDEX', `leaf index ${index} ≥ size ${n}`);
+  const out: Range[] = [];
+  let start = 0;
+  let end = n;
+  let m = index;
+  while (end - start > 1) {
+    const k = splitPoint(end - start);
+    if (m < k) {
+      out.push({ start: start + k, end });
+      end = start + k;
+    } else {
+      out.push({ start, end: start + k });
+      start += k;
+      m -= k;
+    }
+  }
+  return out.reverse();
+}
+
+/** The subtree ranges of an RFC 9162 consistency proof from `n1` to `n2` leaves (0 < n1 ≤ n2). */
+export function consistencyRanges(n1: number, n2: number): Range[] {
+  if (!isSize(n1) || !isSize(n2) || n1 > n2)
+    throw new MerkleError('MERKLE_BAD_SIZE', `old size ${n1} > new size ${n2}`);
+  if (n1 === 0)
+    throw new MerkleError('MERKLE_BAD_SIZE', 'a consistency proof from the empty tree is meaningless');
+  if (n1 === n2) return [];
+  const out: Range[] = [];
+  let start = 0;
+  let end = n2;
+  let m = n1;
+  let b = true;
+  while (true) {
+    if (m === end - start) {
+      if (!b) out.push({ start, end });
+      break;
+    }
+    const k = splitPoint(end - start);
+    if (m <= k) {
+      out.push({ start: start + k, end });
+      end = start + k;
+    } else {
+      out.push({ start, end: start + k });
+      start += k;
+      m -= k;
+      b = false;
+    }
+  }
+  return out.reverse();
+}
+
 export class MerkleTree {
   private readonly levels: HashArray[] = [new HashArray()];
 
@@ -259,19 +341,8 @@ export class MerkleTree {
 
   /** MTH of leaves [start, end), end > start, where [start, end) is an RFC 9162 subtree range. */
   private subtree(start: number, end: number): Uint8Array {
-    // Decompose [start, end) left to right into maximal aligned perfect subtrees, then fold right to left.
-    const parts: Uint8Array[] = [];
-    let s = start;
-    while (s < end) {
-      let size = 1;
-      let level = 0;
-      while (s % (size * 2) === 0 && s + size * 2 <= end) {
-        size *= 2;
-        level++;
-      }
-      parts.push(this.levels[level]!.at(s / size));
-      s += size;
-    }
+    // Maximal aligned perfect subtrees left to right, folded right to left.
+    const parts = perfectNodes({ start, end }).map((p) => this.levels[p.level]!.at(p.idx));
     let acc = parts[parts.length - 1]!;
     for (let i = parts.length - 2; i >= 0; i--) acc = h(parts[i]!, acc);
     return acc === parts[parts.length - 1] ? acc.slice() : acc;
@@ -296,57 +367,13 @@ export class MerkleTree {
   /** RFC 9162 §2.1.3.1 inclusion proof for leaf `index` in the tree of the first `n` leaves. */
   inclusionProof(index: number, n: number = this.size): Uint8Array[] {
     this.checkSize(n);
-    if (!isSize(index) || index >= n)
-      throw new MerkleError('MERKLE_BAD_INDEX', `leaf index ${index} ≥ size ${n}`);
-    const out: Uint8Array[] = [];
-    // PATH(m, D[start:end]) iteratively, collecting from the top, then reversed (leaf-to-root order).
-    let start = 0;
-    let end = n;
-    let m = index;
-    while (end - start > 1) {
-      const k = splitPoint(end - start);
-      if (m < k) {
-        out.push(this.subtree(start + k, end));
-        end = start + k;
-      } else {
-        out.push(this.subtree(start, start + k));
-        start += k;
-        m -= k;
-      }
-    }
-    return out.reverse();
+    return inclusionRanges(index, n).map((r) => this.subtree(r.start, r.end));
   }
 
   /** RFC 9162 §2.1.4.1 consistency proof from the first `n1` leaves to the first `n2` (0 < n1 ≤ n2). */
   consistencyProof(n1: number, n2: number = this.size): Uint8Array[] {
     this.checkSize(n2);
-    if (!isSize(n1) || n1 > n2) throw new MerkleError('MERKLE_BAD_SIZE', `old size ${n1} > new size ${n2}`);
-    if (n1 === 0)
-      throw new MerkleError('MERKLE_BAD_SIZE', 'a consistency proof from the empty tree is meaningless');
-    if (n1 === n2) return [];
-    // SUBPROOF(m, D[start:end], b) iteratively.
-    const out: Uint8Array[] = [];
-    let start = 0;
-    let end = n2;
-    let m = n1;
-    let b = true;
-    while (true) {
-      if (m === end - start) {
-        if (!b) out.push(this.subtree(start, end));
-        break;
-      }
-      const k = splitPoint(end - start);
-      if (m <= k) {
-        out.push(this.subtree(start + k, end));
-        end = start + k;
-      } else {
-        out.push(this.subtree(start, start + k));
-        start += k;
-        m -= k;
-        b = false;
-      }
-    }
-    return out.reverse();
+    return consistencyRanges(n1, n2).map((r) => this.subtree(r.start, r.end));
   }
 }
 

@@ -8,97 +8,9 @@
  * {@link MerkleTree}'s (property-tested in test/audit/log_nodes.test.ts).
  * @module
  */
-import { EMPTY_ROOT, MerkleError, nodeHashOf } from './merkle.ts';
+import { EMPTY_ROOT, type NodeRef, nodeHashOf, perfectNodes, type Range } from './merkle.ts';
 
-/** A stored node: level 0 is a leaf hash. */
-export interface NodeRef {
-  readonly level: number;
-  readonly idx: number;
-}
-
-/** A subtree range [start, end) of leaves, as the RFC algorithms use them. */
-export interface Range {
-  readonly start: number;
-  readonly end: number;
-}
-
-const isSize = (n: number) => Number.isSafeInteger(n) && n >= 0;
-
-function splitPoint(n: number): number {
-  let k = 1;
-  while (k * 2 < n) k *= 2;
-  return k;
-}
-
-/** The aligned perfect subtrees that make up [start, end), left to right. */
-export function perfectNodes(r: Range): NodeRef[] {
-  const out: NodeRef[] = [];
-  let s = r.start;
-  while (s < r.end) {
-    let size = 1;
-    let level = 0;
-    while (s % (size * 2) === 0 && s + size * 2 <= r.end) {
-      size *= 2;
-      level++;
-    }
-    out.push({ level, idx: s / size });
-    s += size;
-  }
-  return out;
-}
-
-/** The subtree ranges of an RFC 9162 inclusion proof of leaf `index` in a tree of `n`, leaf to root. */
-export function inclusionRanges(index: number, n: number): Range[] {
-  if (!isSize(n) || !isSize(index) || index >= n)
-    throw new MerkleError('MERKLE_BAD_INDEX', `leaf index ${index} ≥ size ${n}`);
-  const out: Range[] = [];
-  let start = 0;
-  let end = n;
-  let m = index;
-  while (end - start > 1) {
-    const k = splitPoint(end - start);
-    if (m < k) {
-      out.push({ start: start + k, end });
-      end = start + k;
-    } else {
-      out.push({ start, end: start + k });
-      start += k;
-      m -= k;
-    }
-  }
-  return out.reverse();
-}
-
-/** The subtree ranges of an RFC 9162 consistency proof from `n1` to `n2` leaves (0 < n1 ≤ n2). */
-export function consistencyRanges(n1: number, n2: number): Range[] {
-  if (!isSize(n1) || !isSize(n2) || n1 > n2)
-    throw new MerkleError('MERKLE_BAD_SIZE', `old size ${n1} > new size ${n2}`);
-  if (n1 === 0)
-    throw new MerkleError('MERKLE_BAD_SIZE', 'a consistency proof from the empty tree is meaningless');
-  if (n1 === n2) return [];
-  const out: Range[] = [];
-  let start = 0;
-  let end = n2;
-  let m = n1;
-  let b = true;
-  while (true) {
-    if (m === end - start) {
-      if (!b) out.push({ start, end });
-      break;
-    }
-    const k = splitPoint(end - start);
-    if (m <= k) {
-      out.push({ start: start + k, end });
-      end = start + k;
-    } else {
-      out.push({ start, end: start + k });
-      start += k;
-      m -= k;
-      b = false;
-    }
-  }
-  return out.reverse();
-}
+export { consistencyRanges, inclusionRanges, type NodeRef, perfectNodes, type Range } from './merkle.ts';
 
 /** Every node needed to compute the hashes of `ranges` (deduplicated). */
 export function plan(ranges: readonly Range[]): NodeRef[] {
