@@ -3,7 +3,7 @@ import { mkdtempSync, readdirSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { BIN, embassy } from '../cli/run.ts';
+import { BIN, embassy, exportAndVerify } from '../cli/run.ts';
 
 // A ceremony process killed with SIGKILL between steps (a real crash: no handler runs) is resumed by
 // the next run from its persisted transcript, which says so, and the result verifies offline.
@@ -42,17 +42,7 @@ describe('kill -9 during a ceremony, then --resume', () => {
     );
     expect(done.status).toBe('completed');
     expect(JSON.stringify(done)).toMatch(/resum/i);
-    const bundle = join(dir, 'bundle.json');
-    expect(embassy(['audit', 'export', '-o', bundle, '--data-dir', dir]).stderr).toBe('');
-    const v = embassy([
-      'audit',
-      'verify',
-      bundle,
-      '--roster-pin',
-      readFileSync(join(dir, 'roster-pin'), 'utf8').trim(),
-      '--log-key',
-      `@${join(dir, 'log-key.vkey')}`,
-    ]);
+    const v = exportAndVerify(dir);
     expect(v.stdout.toString()).toContain('findings: none');
     expect(v.status).toBe(0);
   });

@@ -1,8 +1,6 @@
-import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runCeremony } from '../../ceremonies/index.ts';
-import { embassy } from '../cli/run.ts';
+import { exportAndVerify } from '../cli/run.ts';
 import { auditEntries, rehearsal } from './helpers.ts';
 
 // Issue 6: a resumed ceremony's transcript verifies with `embassy audit verify`, offline, against
@@ -35,19 +33,7 @@ describe('a resumed ceremony in the audit log', () => {
     expect(outcomes.map((e) => e['data'].custodian)).toEqual(intents.map((e) => e['data'].custodian));
     expect(outcomes.every((e) => /^[0-9a-f]+$/.test(e['data'].objectId))).toBe(true);
     await r.env.coordinator.checkpoint();
-    const bundle = join(r.env.dataDir, 'bundle.json');
-    let out = embassy(['audit', 'export', '-o', bundle, '--data-dir', r.env.dataDir]);
-    expect(out.stderr).toBe('');
-    out = embassy([
-      'audit',
-      'verify',
-      bundle,
-      '--roster-pin',
-      readFileSync(join(r.env.dataDir, 'roster-pin'), 'utf8').trim(),
-      '--log-key',
-      `@${join(r.env.dataDir, 'log-key.vkey')}`,
-      '--json',
-    ]);
+    const out = exportAndVerify(r.env.dataDir, ['--json']);
     const report = JSON.parse(out.stdout.toString());
     expect(report.findings).toEqual([]);
     expect(out.status).toBe(0);

@@ -3,7 +3,7 @@ import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { BIN, embassy } from './run.ts';
+import { BIN, embassy, exportAndVerify } from './run.ts';
 
 // The whole unlock through the CLI against a real `embassy serve`, over the deployment the demo leaves.
 const dir = join(mkdtempSync(join(tmpdir(), 'embassy-cli-ceremony-')), 'deployment');
@@ -95,19 +95,7 @@ describe('embassy serve | snapshot | station | custodian | audit', () => {
     expect(r.stderr).toBe('');
     expect(readFileSync(join(out, 'land-drill-1')).equals(data)).toBe(true);
 
-    const bundle = join(dir, 'audit-bundle.json');
-    r = embassy(['audit', 'export', '-o', bundle, '--data-dir', dir]);
-    expect(r.stderr).toBe('');
-    const pin = readFileSync(join(dir, 'roster-pin'), 'utf8').trim();
-    r = embassy([
-      'audit',
-      'verify',
-      bundle,
-      '--roster-pin',
-      pin,
-      '--log-key',
-      `@${join(dir, 'log-key.vkey')}`,
-    ]);
+    r = exportAndVerify(dir);
     expect(r.stdout.toString(), r.stdout.toString()).toContain('findings: none');
     expect(r.stdout.toString()).toContain('UNANCHORED');
     expect(r.stdout.toString(), r.stdout.toString()).toMatch(new RegExp(`${id}\\s+policy ok`));

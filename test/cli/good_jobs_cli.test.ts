@@ -2,7 +2,7 @@ import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { embassy } from './run.ts';
+import { embassy, exportAndVerify } from './run.ts';
 
 const dir = join(mkdtempSync(join(tmpdir(), 'embassy-jobs-cli-')), 'deployment');
 
@@ -55,17 +55,7 @@ describe('embassy ceremony run on the demo deployment (not a rehearsal)', () => 
     expect(r.stdout.toString()).toMatch(
       /ceremony cer-key-generation-\S+ completed; transcript in the audit log at seq \d+/,
     );
-    const bundle = join(dir, 'after-keygen.json');
-    expect(embassy(['audit', 'export', '-o', bundle, '--data-dir', dir]).stderr).toBe('');
-    const v = embassy([
-      'audit',
-      'verify',
-      bundle,
-      '--roster-pin',
-      readFileSync(join(dir, 'roster-pin'), 'utf8').trim(),
-      '--log-key',
-      `@${join(dir, 'log-key.vkey')}`,
-    ]);
+    const v = exportAndVerify(dir);
     expect(v.stdout.toString()).toContain('findings: none');
   });
 });

@@ -1,4 +1,6 @@
 import { spawnSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 export const BIN = fileURLToPath(new URL('../../bin/embassy.mjs', import.meta.url));
@@ -21,4 +23,24 @@ export function embassy(
     maxBuffer: 1 << 30,
   });
   return { status: r.status, stdout: r.stdout, stderr: r.stderr.toString() };
+}
+
+/**
+ * `embassy audit export` of a development deployment, then `embassy audit verify` against the
+ * anchors the deployment keeps for its auditor (DIR/roster-pin, DIR/log-key.vkey).
+ */
+export function exportAndVerify(dir: string, extra: string[] = []): Run {
+  const bundle = join(dir, `audit-bundle-${Date.now()}.json`);
+  const exported = embassy(['audit', 'export', '-o', bundle, '--data-dir', dir]);
+  if (exported.status !== 0) return exported;
+  return embassy([
+    'audit',
+    'verify',
+    bundle,
+    '--roster-pin',
+    readFileSync(join(dir, 'roster-pin'), 'utf8').trim(),
+    '--log-key',
+    `@${join(dir, 'log-key.vkey')}`,
+    ...extra,
+  ]);
 }
