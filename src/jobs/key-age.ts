@@ -7,7 +7,7 @@
  *
  * @example
  * const r = await keyAgeJob({ store, roster: verified, actor: 'rekey-job' });
- * for (const q of r.requests.filter((q) => q.opened)) console.log(`rotation required: ${q.domain}`);
+ * const opened = r.requests.filter((q) => q.opened).map((q) => q.domain); // domains to rotate
  * @module
  */
 import { appendEntry } from '../audit/log.ts';
