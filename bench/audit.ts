@@ -9,12 +9,12 @@
  * bundle in proportion to how many entries carry one.
  *
  * Part 2: durable appends/s on SQLite (file, WAL, synchronous=FULL) and PostgreSQL (DATABASE_URL or
- * 127.0.0.1:5432/test, a throwaway schema), one entry per committed transaction, from one caller and
+ * the test database of test/support/pg.ts, a throwaway schema), one entry per committed transaction, from one caller and
  * from 16 concurrent callers (serialised by the store's writer lock), and 100 entries per transaction.
  *
  * Options (env): BENCH_AUDIT_ENTRIES (default 1000000), BENCH_AUDIT_CHECKPOINT_EVERY (default 1000),
- * BENCH_AUDIT_APPENDS (default 2000), BENCH_AUDIT_PG_URL (default DATABASE_URL or
- * postgres://postgres@127.0.0.1:5432/test; set to "off" to skip PostgreSQL).
+ * BENCH_AUDIT_APPENDS (default 2000), BENCH_AUDIT_PG_URL (default DATABASE_URL, else
+ * EMBASSY_TEST_DATABASE_URL, else postgres://postgres@127.0.0.1:5432/test; "off" skips PostgreSQL).
  */
 import { generateKeyPairSync, sign as nodeSign, randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -22,16 +22,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { p256 } from '@noble/curves/nist.js';
 import { sql } from 'kysely';
-import { CheckpointSigner, openCheckpoint } from '../src/audit/checkpoint.ts';
 import { appendEntry } from '../src/audit/log.ts';
-import {
-  CompactRange,
-  leafHash,
-  MerkleTree,
-  verifyConsistency,
-  verifyInclusion,
-} from '../src/audit/merkle.ts';
-import { ed25519Verifier, softwareEd25519Signer } from '../src/audit/note.ts';
+import { CheckpointSigner } from '../src/audit/signer.ts';
 import { jcs, parseCanonical } from '../src/crypto/jcs.ts';
 import {
   type StatementKey,
@@ -39,7 +31,11 @@ import {
   verifyEcdsaP256Sha256,
   verifyStatement,
 } from '../src/crypto/statement.ts';
+import { openCheckpoint } from '../src/log/checkpoint.ts';
+import { CompactRange, leafHash, MerkleTree, verifyConsistency, verifyInclusion } from '../src/log/merkle.ts';
+import { ed25519Verifier, softwareEd25519Signer } from '../src/log/note.ts';
 import { openStore, type Store } from '../src/store/index.ts';
+import { TEST_DATABASE_URL } from '../test/support/pg.ts';
 
 const N = Number(process.env.BENCH_AUDIT_ENTRIES ?? 1_000_000);
 const EVERY = Number(process.env.BENCH_AUDIT_CHECKPOINT_EVERY ?? 1000);
@@ -192,7 +188,7 @@ row('Ed25519 statement verify (payload + node:crypto)', now() - t, S);
 // ---- durable appends (Part 2) ----
 const APPENDS = Number(process.env.BENCH_AUDIT_APPENDS ?? 2000);
 const PG_URL =
-  process.env.BENCH_AUDIT_PG_URL ?? process.env.DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
+  process.env.BENCH_AUDIT_PG_URL ?? process.env.DATABASE_URL ?? TEST_DATABASE_URL;
 const appendRows: [string, string, string, string][] = [];
 
 async function benchAppends(label: string, store: Store): Promise<void> {

@@ -2,16 +2,17 @@ import { readFile } from 'node:fs/promises';
 import { toHex } from '../crypto/bytes.ts';
 import { canonicalize, type JsonValue, parseCanonical } from '../crypto/jcs.ts';
 import { parseStatement, type Statement, type StatementKey, verifyStatement } from '../crypto/statement.ts';
+import { type Checkpoint, openCheckpoint } from '../log/checkpoint.ts';
+import { CompactRange, leafHash } from '../log/merkle.ts';
+import { NoteError, parseVerifierKey } from '../log/note.ts';
 import type { Store } from '../store/index.ts';
-import { type Checkpoint, openCheckpoint, writeDurably } from './checkpoint.ts';
 import {
   findSecretLookingField,
   entries as readEntries,
   checkpoints as storedCheckpoints,
   treeHead,
 } from './log.ts';
-import { CompactRange, leafHash } from './merkle.ts';
-import { NoteError, parseVerifierKey } from './note.ts';
+import { writeDurably } from './signer.ts';
 
 /** The bundle format identifier. */
 export const BUNDLE_FORMAT = 'data-embassy/audit-bundle/v1';

@@ -26,21 +26,22 @@ import type { Kysely } from 'kysely';
 import { toHex } from '../crypto/bytes.ts';
 import { canonicalize, JcsError, type JsonValue } from '../crypto/jcs.ts';
 import { parseStatement, type Statement, StatementError } from '../crypto/statement.ts';
-import { type Store, type Trx, transactionDialect } from '../store/index.ts';
-import type { Schema } from '../store/schema.ts';
-import { CheckpointError, type CheckpointSigner, parseCheckpoint } from './checkpoint.ts';
-import { leafHash } from './merkle.ts';
+import { CheckpointError, parseCheckpoint } from '../log/checkpoint.ts';
 import {
   appendToFrontier,
   consistencyRanges,
   fold,
   frontierRoot,
   inclusionRanges,
+  leafHash,
   type NodeRef,
   plan,
   type Range,
-} from './nodes.ts';
-import { parseNote } from './note.ts';
+} from '../log/merkle.ts';
+import { parseNote } from '../log/note.ts';
+import { type Store, type Trx, transactionDialect } from '../store/index.ts';
+import type { Schema } from '../store/schema.ts';
+import type { CheckpointSigner } from './signer.ts';
 
 /** Error codes raised by this module. */
 export type AuditLogErrorCode =

@@ -4,8 +4,8 @@
  * without its entry, and a replayed request changes nothing. The coordinator keeps only public
  * keys, signed statements and wrapped blobs (invariant 1): it never sees a share, DEK or private key.
  */
-import type { CheckpointSigner } from '../audit/checkpoint.ts';
 import { appendEntry, issueCheckpoint, latestCheckpoint, treeHead } from '../audit/log.ts';
+import type { CheckpointSigner } from '../audit/signer.ts';
 import { toHex } from '../crypto/bytes.ts';
 import { fromBase64Url, type Statement, statementId, verifyStatement } from '../crypto/statement.ts';
 import {

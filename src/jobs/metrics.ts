@@ -4,7 +4,7 @@
  */
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { writeDurably } from '../audit/checkpoint.ts';
+import { writeDurably } from '../audit/signer.ts';
 import type { JobCounters } from './common.ts';
 
 export async function writeJobMetrics(

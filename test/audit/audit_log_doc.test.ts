@@ -2,11 +2,11 @@
 // example's inputs with the library, and must appear in the document verbatim.
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { openCheckpoint } from '../../src/audit/checkpoint.ts';
-import { verifyInclusion } from '../../src/audit/merkle.ts';
-import { parseVerifierKey } from '../../src/audit/note.ts';
 import { toHex } from '../../src/crypto/bytes.ts';
 import { signingPayload } from '../../src/crypto/statement.ts';
+import { openCheckpoint } from '../../src/log/checkpoint.ts';
+import { verifyInclusion } from '../../src/log/merkle.ts';
+import { parseVerifierKey } from '../../src/log/note.ts';
 import { workedExample } from './worked_example.ts';
 
 describe('docs/AUDIT-LOG.md worked example', () => {

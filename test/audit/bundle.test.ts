@@ -1,8 +1,8 @@
 // Offline verification of audit bundles: the issue-5 detection list, each finding naming the entry.
 import { describe, expect, it } from 'vitest';
 import { type Bundle, type EntryCheck, type Finding, verifyBundle } from '../../src/audit/bundle.ts';
-import { formatVerifierKey, softwareEd25519Signer } from '../../src/audit/note.ts';
 import { canonicalize, parseCanonical } from '../../src/crypto/jcs.ts';
+import { formatVerifierKey, softwareEd25519Signer } from '../../src/log/note.ts';
 import {
   bundleOf,
   checkpointNote,

@@ -1,13 +1,13 @@
 // Builds audit bundles in memory, the way the store writes them, for the verification tests.
 
 import { BUNDLE_FORMAT, type Bundle } from '../../src/audit/bundle.ts';
-import { formatCheckpoint } from '../../src/audit/checkpoint.ts';
 import { buildEntry, type EntryInput } from '../../src/audit/log.ts';
-import { leafHash, MerkleTree } from '../../src/audit/merkle.ts';
-import { formatVerifierKey, type Signer, signNote, softwareEd25519Signer } from '../../src/audit/note.ts';
 import { toHex } from '../../src/crypto/bytes.ts';
 import { canonicalize } from '../../src/crypto/jcs.ts';
 import { type StatementKey, signStatement } from '../../src/crypto/statement.ts';
+import { formatCheckpoint } from '../../src/log/checkpoint.ts';
+import { leafHash, MerkleTree } from '../../src/log/merkle.ts';
+import { formatVerifierKey, type Signer, signNote, softwareEd25519Signer } from '../../src/log/note.ts';
 
 export const ORIGIN = 'bundle.example/audit';
 export const ROSTER = 'ab'.repeat(32);

@@ -3,7 +3,6 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { CheckpointSigner, openCheckpoint } from '../../src/audit/checkpoint.ts';
 import {
   AuditLogError,
   appendEntry,
@@ -15,11 +14,13 @@ import {
   rootAt,
   treeHead,
 } from '../../src/audit/log.ts';
-import { leafHash, MerkleTree, verifyConsistency, verifyInclusion } from '../../src/audit/merkle.ts';
-import { ed25519Verifier, softwareEd25519Signer } from '../../src/audit/note.ts';
+import { CheckpointSigner } from '../../src/audit/signer.ts';
 import { fromHex, toHex } from '../../src/crypto/bytes.ts';
 import { type JsonValue, parseCanonical } from '../../src/crypto/jcs.ts';
 import { signStatement } from '../../src/crypto/statement.ts';
+import { openCheckpoint } from '../../src/log/checkpoint.ts';
+import { leafHash, MerkleTree, verifyConsistency, verifyInclusion } from '../../src/log/merkle.ts';
+import { ed25519Verifier, softwareEd25519Signer } from '../../src/log/note.ts';
 import type { Store } from '../../src/store/index.ts';
 import { factories, freshStore } from '../store/helpers.ts';
 

@@ -4,9 +4,9 @@ import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { entries, inclusionProof, treeHead } from '../../src/audit/log.ts';
-import { leafHash, MerkleTree, verifyInclusion } from '../../src/audit/merkle.ts';
 import { fromHex, toHex } from '../../src/crypto/bytes.ts';
 import { parseCanonical } from '../../src/crypto/jcs.ts';
+import { leafHash, MerkleTree, verifyInclusion } from '../../src/log/merkle.ts';
 import { factories } from '../store/helpers.ts';
 
 const child = fileURLToPath(new URL('./log_child.ts', import.meta.url));

@@ -1,10 +1,11 @@
 // The inputs and computed values of the worked example in docs/AUDIT-LOG.md.
-import { formatCheckpoint } from '../../src/audit/checkpoint.ts';
-import { leafHash, MerkleTree } from '../../src/audit/merkle.ts';
-import { formatVerifierKey, signNote, softwareEd25519Signer } from '../../src/audit/note.ts';
+
 import { toHex } from '../../src/crypto/bytes.ts';
 import { canonicalize, jcs } from '../../src/crypto/jcs.ts';
 import { rosterIdOf, signStatement, statementPayload } from '../../src/crypto/statement.ts';
+import { formatCheckpoint } from '../../src/log/checkpoint.ts';
+import { leafHash, MerkleTree } from '../../src/log/merkle.ts';
+import { formatVerifierKey, signNote, softwareEd25519Signer } from '../../src/log/note.ts';
 
 export async function workedExample() {
   const origin = 'embassy.example/audit';

@@ -4,6 +4,7 @@ import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
+import { fromHex, toHex } from '../../src/crypto/bytes.ts';
 import {
   EMPTY_ROOT,
   leafHash,
@@ -11,8 +12,7 @@ import {
   rootOf,
   verifyConsistency,
   verifyInclusion,
-} from '../../src/audit/merkle.ts';
-import { fromHex, toHex } from '../../src/crypto/bytes.ts';
+} from '../../src/log/merkle.ts';
 
 const root = fileURLToPath(new URL('../vectors/merkle/', import.meta.url));
 const b64 = (s: string) => new Uint8Array(Buffer.from(s, 'base64'));

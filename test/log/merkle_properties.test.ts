@@ -12,7 +12,7 @@ import {
   rootOf,
   verifyConsistency,
   verifyInclusion,
-} from '../../src/audit/merkle.ts';
+} from '../../src/log/merkle.ts';
 
 const H = (...parts: Uint8Array[]) => {
   const c = createHash('sha256');

@@ -3,6 +3,7 @@
 import { readFileSync } from 'node:fs';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
+import { fromHex, utf8 } from '../../src/crypto/bytes.ts';
 import {
   ed25519Signer,
   ed25519Verifier,
@@ -17,8 +18,7 @@ import {
   parseVerifierKey,
   signNote,
   softwareEd25519Signer,
-} from '../../src/audit/note.ts';
-import { fromHex, utf8 } from '../../src/crypto/bytes.ts';
+} from '../../src/log/note.ts';
 
 // Example section of c2sp.org/signed-note. The copy of signed-note.md in the search index (C2SP/C2SP
 // @ 0552876) predates that section; these bytes are as quoted, identically, by several independent
@@ -243,7 +243,7 @@ describe('properties: parsers throw only NoteError', () => {
 
 describe('parseVerifierKey with "+" in the base64 key data', () => {
   it('parses every vkey formatVerifierKey produces, including those whose base64 holds "+"', async () => {
-    const { formatVerifierKey, parseVerifierKey } = await import('../../src/audit/note.ts');
+    const { formatVerifierKey, parseVerifierKey } = await import('../../src/log/note.ts');
     const { generateKeyPairSync } = await import('node:crypto');
     let withPlus = 0;
     for (let i = 0; i < 40; i++) {

@@ -13,6 +13,13 @@
  * Verifiers return `false` for every malformed input (wrong hash length, negative or unsafe integer,
  * wrong proof length) and never throw. Generators throw {@link MerkleError} on bad arguments.
  *
+ * A log kept in a database stores the hash of every complete, aligned subtree: node (level, idx) covers
+ * the leaves [idx·2^level, (idx+1)·2^level). Any subtree range the RFC algorithms need decomposes into
+ * O(log n) such nodes ({@link perfectNodes}), so a root or a proof costs O(log² n) node lookups done in
+ * one batch: *plan* the nodes ({@link plan}), fetch them, then *fold* ({@link fold}). The in-memory
+ * {@link MerkleTree} uses the same ranges, so both give the same proofs (property-tested in
+ * test/log/merkle_nodes.test.ts).
+ *
  * Hashing uses node:crypto (one-shot `hash`) for speed: about 2 M node hashes per second per core.
  *
  * @example
@@ -209,12 +216,6 @@ class HashArray {
   }
 }
 
-/**
- * Append-only Merkle tree kept in memory: the hashes of every complete (perfect, aligned) subtree,
- * level by level, about 64 bytes per leaf. `append` costs O(1) amortised hashes (O(log n) worst case);
- * `root`, `rootAt`, and both proof generators cost O(log² n) hashes of lookups and folds.
- * All returned hashes are fresh copies.
- */
 /** A stored node: level 0 is a leaf hash. */
 export interface NodeRef {
   readonly level: number;
@@ -297,6 +298,65 @@ export function consistencyRanges(n1: number, n2: number): Range[] {
   return out.reverse();
 }
 
+/** Every node needed to compute the hashes of `ranges` (deduplicated). */
+export function plan(ranges: readonly Range[]): NodeRef[] {
+  const seen = new Map<string, NodeRef>();
+  for (const r of ranges) for (const n of perfectNodes(r)) seen.set(`${n.level}:${n.idx}`, n);
+  return [...seen.values()];
+}
+
+/** Looks a node up; must return the 32-byte hash of every planned node. */
+export type NodeLookup = (level: number, idx: number) => Uint8Array;
+
+/** Folds subtree roots, leftmost first, right to left into one root (a fresh copy). */
+function foldRoots(parts: readonly Uint8Array[]): Uint8Array {
+  if (parts.length === 0) return EMPTY_ROOT.slice();
+  let acc = parts[parts.length - 1]!;
+  for (let i = parts.length - 2; i >= 0; i--) acc = nodeHashOf(parts[i]!, acc);
+  return acc === parts[parts.length - 1] ? acc.slice() : acc;
+}
+
+/** MTH of the range from stored nodes (the empty range [0, 0) gives the empty root). */
+export function fold(r: Range, get: NodeLookup): Uint8Array {
+  return foldRoots(perfectNodes(r).map((n) => get(n.level, n.idx)));
+}
+
+/**
+ * Appends leaf `index` (its hash `leaf`) to a compact range (`frontier`: perfect subtree roots,
+ * largest first) and returns the new frontier and the nodes this append completed (levels ≥ 1),
+ * which a stored log keeps for {@link fold}.
+ */
+export function appendToFrontier(
+  frontier: readonly Uint8Array[],
+  index: number,
+  leaf: Uint8Array,
+): { frontier: Uint8Array[]; completed: (NodeRef & { hash: Uint8Array })[] } {
+  const stack = frontier.slice();
+  const completed: (NodeRef & { hash: Uint8Array })[] = [];
+  let node = leaf;
+  let n = index;
+  let level = 0;
+  while (n % 2 === 1) {
+    node = nodeHashOf(stack.pop()!, node);
+    n = half(n);
+    level++;
+    completed.push({ level, idx: Math.floor(index / 2 ** level), hash: node });
+  }
+  stack.push(node);
+  return { frontier: stack, completed };
+}
+
+/** Root of a compact range (perfect subtree roots, largest first). */
+export function frontierRoot(frontier: readonly Uint8Array[]): Uint8Array {
+  return foldRoots(frontier);
+}
+
+/**
+ * Append-only Merkle tree kept in memory: the hashes of every complete (perfect, aligned) subtree,
+ * level by level, about 64 bytes per leaf. `append` costs O(1) amortised hashes (O(log n) worst case);
+ * `root`, `rootAt`, and both proof generators cost O(log² n) hashes of lookups and folds.
+ * All returned hashes are fresh copies.
+ */
 export class MerkleTree {
   private readonly levels: HashArray[] = [new HashArray()];
 
@@ -341,11 +401,7 @@ export class MerkleTree {
 
   /** MTH of leaves [start, end), end > start, where [start, end) is an RFC 9162 subtree range. */
   private subtree(start: number, end: number): Uint8Array {
-    // Maximal aligned perfect subtrees left to right, folded right to left.
-    const parts = perfectNodes({ start, end }).map((p) => this.levels[p.level]!.at(p.idx));
-    let acc = parts[parts.length - 1]!;
-    for (let i = parts.length - 2; i >= 0; i--) acc = h(parts[i]!, acc);
-    return acc === parts[parts.length - 1] ? acc.slice() : acc;
+    return fold({ start, end }, (level, idx) => this.levels[level]!.at(idx));
   }
 
   private checkSize(n: number): void {
@@ -419,9 +475,6 @@ export class CompactRange {
   }
 
   root(): Uint8Array {
-    if (this.n === 0) return EMPTY_ROOT.slice();
-    let acc = this.stack[this.stack.length - 1]!;
-    for (let i = this.stack.length - 2; i >= 0; i--) acc = h(this.stack[i]!, acc);
-    return acc.slice();
+    return frontierRoot(this.stack);
   }
 }
