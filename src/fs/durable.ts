@@ -59,6 +59,9 @@ export function tempPathFor(path: string): string {
   return join(dirname(path), `.${basename(path)}.tmp-${process.pid}-${randomBytes(6).toString('hex')}`);
 }
 
+/** Whether `name` (a directory entry) is one of our temporary files. */
+export const isTempName = (name: string): boolean => TEMP.test(name);
+
 /** Whether `name` (a directory entry) is a temporary file whose writer is gone. */
 function isStaleTemp(dir: string, name: string): boolean {
   const m = TEMP.exec(name);
