@@ -2,6 +2,7 @@ import { readFile } from 'node:fs/promises';
 import { toHex } from '../crypto/bytes.ts';
 import { canonicalize, type JsonValue, parseCanonical } from '../crypto/jcs.ts';
 import { parseStatement, type Statement, type StatementKey, verifyStatement } from '../crypto/statement.ts';
+import { writeDurably } from '../fs/durable.ts';
 import { type Checkpoint, openCheckpoint } from '../log/checkpoint.ts';
 import { CompactRange, leafHash } from '../log/merkle.ts';
 import { NoteError, parseVerifierKey } from '../log/note.ts';
@@ -12,7 +13,6 @@ import {
   checkpoints as storedCheckpoints,
   treeHead,
 } from './log.ts';
-import { writeDurably } from './signer.ts';
 
 /** The bundle format identifier. */
 export const BUNDLE_FORMAT = 'data-embassy/audit-bundle/v1';
@@ -112,7 +112,7 @@ export async function writeBundle(
   opts: ExportOptions = {},
 ): Promise<{ path: string; treeSize: number; checkpoints: number }> {
   const bundle = await exportBundle(store, opts);
-  await writeDurably(path, `${JSON.stringify(bundle)}\n`, false, 0o644);
+  await writeDurably(path, `${JSON.stringify(bundle)}\n`, { mode: 0o644 });
   return { path, treeSize: bundle.treeSize, checkpoints: bundle.checkpoints.length };
 }
 

@@ -2,7 +2,7 @@
  * A {@link CheckpointSigner} that never signs two inconsistent checkpoints of one log.
  *
  * The signer keeps the last (size, root) it agreed to sign in a small file that lives OUTSIDE the
- * database (docs/DECISIONS.md#6): a restored or rolled-back database cannot make it sign a fork. It
+ * database (docs/DECISIONS.md#d6): a restored or rolled-back database cannot make it sign a fork. It
  * refuses, with a {@link CheckpointError}, a smaller tree, a different root at the same size, and a
  * larger tree without a valid consistency proof from the last one ({@link checkExtends}). The new state
  * is made durable (write, fsync, rename, fsync directory) before the signature is requested.
@@ -14,9 +14,9 @@
  * openCheckpoint(note, [verifier], origin); // { origin, size, root }
  * @module
  */
-import { randomBytes } from 'node:crypto';
-import { link, open, readFile, rename, unlink } from 'node:fs/promises';
-import { dirname, resolve } from 'node:path';
+import { readFile } from 'node:fs/promises';
+import { resolve } from 'node:path';
+import { writeDurably } from '../fs/durable.ts';
 import {
   type Checkpoint,
   CheckpointError,
@@ -27,46 +27,6 @@ import {
 } from '../log/checkpoint.ts';
 import { EMPTY_ROOT } from '../log/merkle.ts';
 import { type Signer, signNote } from '../log/note.ts';
-
-/**
- * Writes `data` to `path` durably: a temporary file beside it, fsync, rename (or, `exclusive`, a
- * hard link that fails if `path` exists), fsync of the directory. No partial file on failure.
- */
-export async function writeDurably(
-  path: string,
-  data: string,
-  exclusive: boolean,
-  mode = 0o600,
-): Promise<void> {
-  const tmp = `${path}.tmp-${process.pid}-${randomBytes(6).toString('hex')}`;
-  const fh = await open(tmp, 'wx', mode);
-  try {
-    await fh.writeFile(data, 'utf8');
-    await fh.sync();
-  } finally {
-    await fh.close();
-  }
-  try {
-    if (exclusive) {
-      // link(2) fails if the target exists: an atomic create-if-absent of the complete file.
-      await link(tmp, path).catch((e: NodeJS.ErrnoException) => {
-        if (e.code === 'EEXIST')
-          throw new CheckpointError('CHECKPOINT_STATE_EXISTS', `checkpoint state ${path} already exists`);
-        throw e;
-      });
-      await unlink(tmp);
-    } else await rename(tmp, path);
-  } catch (e) {
-    await unlink(tmp).catch(() => {});
-    throw e;
-  }
-  const dir = await open(dirname(path), 'r');
-  try {
-    await dir.sync();
-  } finally {
-    await dir.close();
-  }
-}
 
 /** Options of a {@link CheckpointSigner}. */
 export interface CheckpointSignerOptions {
@@ -100,7 +60,16 @@ export class CheckpointSigner {
     const c = from ?? { origin, size: 0, root: EMPTY_ROOT };
     if (c.origin !== origin)
       throw new CheckpointError('CHECKPOINT_WRONG_ORIGIN', 'checkpoint is for another log');
-    await writeDurably(statePath, formatCheckpoint(c), true);
+    await writeDurably(statePath, formatCheckpoint(c), { exclusive: true }).catch(
+      (e: NodeJS.ErrnoException) => {
+        if (e.code === 'EEXIST')
+          throw new CheckpointError(
+            'CHECKPOINT_STATE_EXISTS',
+            `checkpoint state ${statePath} already exists`,
+          );
+        throw e;
+      },
+    );
   }
 
   /** The last checkpoint this signer agreed to sign (size 0 right after {@link init}). */
@@ -155,7 +124,7 @@ export class CheckpointSigner {
     const body = formatCheckpoint(next);
     const last = await this.last();
     checkExtends(last, next, proof);
-    if (size !== last.size) await writeDurably(this.opts.statePath, body, false);
+    if (size !== last.size) await writeDurably(this.opts.statePath, body);
     return signNote(body, [this.opts.signer]);
   }
 }

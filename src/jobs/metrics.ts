@@ -4,7 +4,7 @@
  */
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { writeDurably } from '../audit/signer.ts';
+import { writeDurably } from '../fs/durable.ts';
 import type { JobCounters } from './common.ts';
 
 export async function writeJobMetrics(
@@ -52,6 +52,6 @@ export async function writeJobMetrics(
     lines.push(`# TYPE embassy_job_${k} gauge`, `embassy_job_${k}${l} ${v}`);
   mkdirSync(stateDir, { recursive: true });
   const path = join(stateDir, `${job}.prom`);
-  await writeDurably(path, `${lines.join('\n')}\n`, false, 0o644);
+  await writeDurably(path, `${lines.join('\n')}\n`, { mode: 0o644 });
   return path;
 }
