@@ -3,14 +3,14 @@
  * policy from the signed statements alone — decisions only by custodians of the domain, no release
  * before t approvals from K organisations, after the cool-off, before the deadline, without a veto,
  * and only by an approver; and no decision or release after the ceremony closed. Uses the same
- * policy code as the coordinator and the custodian client (src/coordinator/policy.ts), against the
+ * policy code as the coordinator and the custodian client (src/protocol/policy.ts), against the
  * roster version each request names (signatures and the roster chain are checked by the other steps).
  */
 
-import { evaluateUnlock, type SignedDecision } from '../coordinator/policy.ts';
-import { DecisionBody, ReleaseBody, UnlockRequestBody } from '../coordinator/protocol.ts';
 import { toHex } from '../crypto/bytes.ts';
 import { statementId } from '../crypto/statement.ts';
+import { evaluateUnlock, type SignedDecision } from '../protocol/policy.ts';
+import { DecisionBody, ReleaseBody, UnlockRequestBody } from '../protocol/statements.ts';
 import { type RosterDoc, rosterIdHex } from '../roster/index.ts';
 import type { CeremonySummary, EntryCheck, ParsedEntry, Report } from './bundle.ts';
 

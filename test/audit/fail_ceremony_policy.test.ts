@@ -3,9 +3,9 @@ import { exportBundle, verifyBundle } from '../../src/audit/bundle.ts';
 import { rosterCheck } from '../../src/audit/bundle-roster.ts';
 import { ceremonyPolicyCheck } from '../../src/audit/ceremony-check.ts';
 import { appendEntry } from '../../src/audit/log.ts';
-import { recipientKeysHash, STATEMENT } from '../../src/coordinator/protocol.ts';
 import { decide } from '../../src/custodian/client.ts';
 import { formatVerifierKey } from '../../src/log/note.ts';
+import { recipientKeysHash, STATEMENT } from '../../src/protocol/statements.ts';
 import { requestUnlock } from '../../src/station/client.ts';
 import { type TestWorld, testWorld } from '../coordinator/world.ts';
 
