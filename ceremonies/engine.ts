@@ -10,7 +10,7 @@
  * step not done, after running again the steps that rebuild in-memory material the remaining steps
  * use (`provides`/`uses`, `redoable`, `recoveryOnly`); when some material cannot be rebuilt (a key
  * generated in the lost process), the ceremony is aborted through the definition's `abort` action
- * and, if the definition says so, restarted with fresh keys (DESIGN decision 8).
+ * and, if the definition says so, restarted with fresh keys (docs/DECISIONS.md#d8).
  * @module
  */
 import { createHash, randomBytes } from 'node:crypto';
@@ -105,7 +105,7 @@ export interface EngineResult {
   statement: Statement;
   /** Audit log sequence number of the `ceremony-transcript` entry. */
   auditSeq: number;
-  /** The restarted ceremony when this one was aborted after an interruption (decision 8). */
+  /** The restarted ceremony when this one was aborted after an interruption (docs/DECISIONS.md#d8). */
   restarted?: EngineResult;
 }
 

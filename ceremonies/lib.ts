@@ -250,7 +250,7 @@ export async function importShares(env: CeremonyEnv, s: SplitResult): Promise<Js
 }
 
 /**
- * DESIGN decision 6: a state change inside an HSM is logged as an intent before and an outcome after
+ * docs/DECISIONS.md#d6: a state change inside an HSM is logged as an intent before and an outcome after
  * (keyed by the object's CKA_ID), so a crash between them is visible to an auditor.
  */
 async function hsmEntry(
@@ -377,7 +377,7 @@ export const declareLost = (
     witnessedBy: env.witness,
   });
 
-/** Zeroises an identity's seed (best effort, DESIGN decision 12). */
+/** Zeroises an identity's seed (best effort, docs/DECISIONS.md#d12). */
 export function zeroise(memory: Map<string, unknown>, ...keys: string[]): string[] {
   const done: string[] = [];
   for (const k of keys) {

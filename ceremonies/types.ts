@@ -72,7 +72,7 @@ export interface CeremonyDefinition {
   readonly steps: readonly StepDef[];
   /** What an abort does (the bound `abort` action), in words for the runbook. */
   readonly onAbort: string;
-  /** After an abort caused by an interruption, start again with fresh keys (decision 8). */
+  /** After an abort caused by an interruption, start again with fresh keys (docs/DECISIONS.md#d8). */
   readonly restartAfterAbort?: boolean;
 }
 
@@ -173,7 +173,7 @@ export interface Transcript {
   /** Set when the transcript is closed. */
   finishedAt?: string;
   abort?: { at: string; reason: string; cleanup: JsonObject; statements: Statement[] };
-  /** A ceremony restarted after this one was aborted (decision 8). */
+  /** A ceremony restarted after this one was aborted (docs/DECISIONS.md#d8). */
   restartedAs?: string;
   /** The aborted ceremony this one restarts. */
   restartOf?: string;

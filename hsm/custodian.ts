@@ -7,7 +7,7 @@
  * (C_UnwrapKey), release wraps it to a recipient inside the token (ECDH → context-bound KEK →
  * AES key wrap with padding), and only the wrapped bytes get the outer HPKE/X-Wing layer here.
  *
- * **The token does not check the recipient** (notes §3): any holder of the user PIN can release to
+ * **The token does not check the recipient** (docs/HSM.md §9.3): any holder of the user PIN can release to
  * any key. The caller (the custodian client) must check the signed, roster-valid request first.
  * With `wrapWithTrusted` shares, the token itself refuses every wrapping key the security officer
  * did not install as trusted ({@link installTrustedStationKey}).
@@ -90,7 +90,7 @@ export interface ImportExpectation {
   wrapWithTrusted?: boolean;
   /**
    * The CKA_ID to give the share (16 bytes, hex); default random. Pass one to log the intent entry
-   * keyed by CKA_ID before the token changes (DESIGN decision 6).
+   * keyed by CKA_ID before the token changes (docs/DECISIONS.md#d6).
    */
   objectId?: string;
 }
@@ -426,7 +426,7 @@ export class Custodian {
    * Releases the share wrapped to the station's per-ceremony keys. Inside the token: ephemeral
    * P-256 → ECDH (CKD_NULL) with `recipientP256` → K1 = AES-CBC-ENCRYPT-DATA over the ceremony-bound
    * info → CKM_AES_KEY_WRAP_PAD. Outside: HPKE/X-Wing to `recipientXWing`, the header as AAD.
-   * The caller must have checked that the signed request names these keys (DESIGN decision 2).
+   * The caller must have checked that the signed request names these keys (docs/DECISIONS.md#d2).
    */
   async releaseShare(req: ReleaseRequest): Promise<Uint8Array> {
     checkLength(req.recipientP256, P256_POINT_LENGTH, 'recipient P-256 key');
@@ -592,7 +592,7 @@ export interface InstallTrustedKeyOptions {
 }
 
 /**
- * Security-officer step of the trusted-wrap profile (notes §3.3): installs a station's RSA public
+ * Security-officer step of the trusted-wrap profile (docs/HSM.md §9.5): installs a station's RSA public
  * key as CKA_TRUSTED, wrap-only (CKA_ALLOWED_MECHANISMS = RSA-OAEP), not modifiable, not
  * destroyable. Returns the key's CKA_ID (hex): SHA-256 of its SPKI, first 16 bytes.
  */

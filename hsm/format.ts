@@ -4,7 +4,7 @@
  * context-bound KEK info, the key-check value, health-check and commitment hashes.
  * Pure functions, no PKCS#11: parsers throw only {@link HsmError} `bad_envelope`.
  *
- * Every concatenated field is length-prefixed (u16 big-endian), DESIGN decision 7.
+ * Every concatenated field is length-prefixed (u16 big-endian), docs/DECISIONS.md#d7.
  */
 import { createCipheriv, createDecipheriv, createHash, createHmac } from 'node:crypto';
 import { concat, equalCt, fields, lp, u16, u32, utf8 } from '../src/crypto/bytes.ts';
@@ -311,7 +311,7 @@ export const ceil8 = (n: number) => Math.ceil(n / 8) * 8;
 const sha256 = (b: Uint8Array) => new Uint8Array(createHash('sha256').update(b).digest());
 
 /**
- * The 32-byte `info` of the context-bound KEK (notes §3.1):
+ * The 32-byte `info` of the context-bound KEK (docs/HSM.md §9.4):
  * `SHA-256(lp(label) ‖ lp(domain) ‖ lp(u32 epoch) ‖ lp(ceremony) ‖ lp(custodian) ‖ lp(ephPub) ‖ lp(recipientPub))`.
  * The token computes `K1 = AES-256-CBC(K0, iv = 0¹⁶, info)` with CKM_AES_CBC_ENCRYPT_DATA.
  */

@@ -39,7 +39,7 @@ export interface HomeHsm {
   unwrapDek(wrapped: Uint8Array, kekId: string): Promise<Uint8Array>;
   /**
    * The id the next {@link rotate} will use: generation + 1 and 12 random bytes. Lets the caller log
-   * the intent entry keyed by CKA_ID before the token changes (DESIGN decision 6).
+   * the intent entry keyed by CKA_ID before the token changes (docs/DECISIONS.md#d6).
    */
   nextKekId(): Promise<string>;
   /** Generates a new KEK (generation + 1, or exactly `kekId` from {@link nextKekId}), makes it current, returns its id. */

@@ -1,7 +1,7 @@
 /**
- * The audit log's checkpoint key: Ed25519 generated in its own `log` token (DESIGN decision 5),
+ * The audit log's checkpoint key: Ed25519 generated in its own `log` token (docs/DECISIONS.md#d5),
  * signing with CKM_EDDSA (pure Ed25519, 64-byte signatures, verifiable with node:crypto).
- * pkcs11js lacks the EdDSA constants: notes trap 7.
+ * pkcs11js lacks the EdDSA constants: docs/HSM.md §9.2 trap 7.
  *
  * @example
  * const log = await openLogToken({ label: 'log', pin });

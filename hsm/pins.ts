@@ -1,5 +1,5 @@
 /**
- * Where a token PIN comes from (DESIGN decision 11), first match wins:
+ * Where a token PIN comes from (docs/DECISIONS.md#d11), first match wins:
  *
  * 1. `--pin-file FILE`: either a single PIN (the whole file, one trailing newline ignored) or a JSON
  *    object mapping token labels to PINs (`{"custodian-1": "…"}` or `{"custodian-1": {"user": "…", "so": "…"}}`);

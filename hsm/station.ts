@@ -1,6 +1,6 @@
 /**
  * The station's side of share transfers, in software (a station runs as a short-lived process on a
- * dedicated host, DESIGN decision 12):
+ * dedicated host, docs/DECISIONS.md#d12):
  *
  * - per-ceremony recipient keys (P-256 + X-Wing),
  * - receiving a release: open the X-Wing layer, unwrap (ECDH → context-bound KEK → RFC 5649),
@@ -288,7 +288,7 @@ export async function wrapShareForImport(req: ImportWrapRequest): Promise<Uint8A
   return encodeEnvelope(header, await hpkeSeal(req.xwing, hpkeInfo('import'), header, inner));
 }
 
-/** One precomputed health challenge (DESIGN decision 9): the challenge and the hash of its answer. */
+/** One precomputed health challenge (docs/DECISIONS.md#d9): the challenge and the hash of its answer. */
 export interface HealthChallenge {
   challenge: Uint8Array;
   /** SHA-256 of the expected response; the response itself is never recorded. */

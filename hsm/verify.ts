@@ -1,6 +1,6 @@
 /**
  * Verifiers for signatures made in tokens. HSM ECDSA signatures are raw r‖s over a SHA-256 digest
- * and are not low-S normalised (notes trap 19), so noble is called with `{ prehash: false, lowS: false }`.
+ * and are not low-S normalised (docs/HSM.md §9.2 trap 19), so noble is called with `{ prehash: false, lowS: false }`.
  */
 import { createPublicKey, verify } from 'node:crypto';
 import { p256 } from '@noble/curves/nist.js';

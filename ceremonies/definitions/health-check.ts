@@ -1,5 +1,5 @@
 /**
- * Share health check (DESIGN decision 9): every holder of a domain epoch proves possession of their
+ * Share health check (docs/DECISIONS.md#d9): every holder of a domain epoch proves possession of their
  * share with the in-token HMAC check value over a one-time challenge that was precomputed at split
  * time (the key-generation or rotation transcript in the audit log holds the challenges and the hashes
  * of their answers). No share leaves a token and nothing is reconstructed. A missing, failing or

@@ -1,10 +1,10 @@
 /**
- * Domain key generation (DESIGN flow 1): a new domain's X-Wing quorum key is generated in the
+ * Domain key generation (docs/DECISIONS.md#f1): a new domain's X-Wing quorum key is generated in the
  * station, split t-of-n (every t-subset checked against the public key), each share wrapped to its
  * custodian's token and imported there, commitments and one-time health challenges recorded, every
  * custodian signs acceptance, the key is zeroised, and the public key enters a new roster version
  * signed by a root quorum. Interrupted before every acceptance: aborted (partial shares destroyed,
- * signed) and restarted with a new key (decision 8).
+ * signed) and restarted with a new key (docs/DECISIONS.md#d8).
  */
 import type { Statement } from '../../src/crypto/statement.ts';
 import { domain as domainOf, nextVersion, organisationsOf } from '../../src/roster/index.ts';

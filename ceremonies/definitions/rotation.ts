@@ -1,5 +1,5 @@
 /**
- * Rotation / resharing to a new epoch (DESIGN flow 4, decision 8), and, with `remove`, custodian
+ * Rotation / resharing to a new epoch (docs/DECISIONS.md#f4, #d8), and, with `remove`, custodian
  * offboarding (offboarding.ts): a quorum of the old epoch releases to the station, a new key is
  * generated and split over the new custodian set, imported and accepted, published in a new roster
  * version (old epoch retired), every archive's quorum stanza is rewrapped (header only) and then

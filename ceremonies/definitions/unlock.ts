@@ -1,9 +1,9 @@
 /**
- * Unlock (DESIGN flow 3, decision 2) as a ceremony: the station opens a signed unlock request with
+ * Unlock (docs/DECISIONS.md#f3, #d2) as a ceremony: the station opens a signed unlock request with
  * fresh recipient keys; custodians approve (signed, no share); each approving custodian's client
  * checks the quorum itself and only then lets the token release; the station checks every release,
  * combines, checks the key, restores the snapshots, and closes the request. Every completed unlock
- * exposes the whole epoch (decision 3), so the last step records that a rotation is due.
+ * exposes the whole epoch (docs/DECISIONS.md#d3), so the last step records that a rotation is due.
  * Drives src/station/client.ts and src/custodian/client.ts against the coordinator.
  */
 import { createHash } from 'node:crypto';
@@ -274,7 +274,7 @@ export const ceremony: Ceremony<UnlockParams> = {
           rotationRequired: true,
           domain: params.domain,
           epoch: params.epoch,
-          why: 'an unlock exposes the whole epoch key to the station (DESIGN decision 3)',
+          why: 'an unlock exposes the whole epoch key to the station (docs/DECISIONS.md#d3)',
           next: `embassy ceremony run rotation --domain ${params.domain}`,
         },
       };

@@ -1,4 +1,4 @@
-/** Constants pkcs11js lacks (notes/pkcs11-softhsm.md trap 7) and DER helpers for EC points. */
+/** Constants pkcs11js lacks (docs/HSM.md §9.2 trap 7) and DER helpers for EC points. */
 
 export const CKK_EC_EDWARDS = 0x40;
 export const CKM_EC_EDWARDS_KEY_PAIR_GEN = 0x1055;

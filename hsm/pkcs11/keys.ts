@@ -1,7 +1,7 @@
 /**
  * Templates and small operations shared by the custodian, home and log tokens (internal to hsm/).
  * Every secret-key template sets CKA_SENSITIVE and CKA_EXTRACTABLE explicitly (SoftHSM defaults both
- * to false, notes §1).
+ * to false, docs/HSM.md §9.1).
  */
 import { HsmError } from '../errors.ts';
 import { CKM_AES_KEY_WRAP_PAD, OID_P256, unwrapOctetString } from './consts.ts';
@@ -154,7 +154,7 @@ export function sessionAes(usage: 'derive' | 'wrap' | 'unwrap'): Template {
 }
 
 /**
- * The context-bound KEK (notes §3.1): K0 = ECDH(priv, peer) with CKD_NULL (the x-coordinate),
+ * The context-bound KEK (docs/HSM.md §9.4): K0 = ECDH(priv, peer) with CKD_NULL (the x-coordinate),
  * K1 = CKM_AES_CBC_ENCRYPT_DATA(K0, iv 0¹⁶, info). Both are session objects; the caller destroys them.
  */
 export async function contextKek(

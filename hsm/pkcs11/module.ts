@@ -1,6 +1,6 @@
 /**
  * Loading a PKCS#11 module, once per path per process, always with CKF_OS_LOCKING_OK
- * (notes/pkcs11-softhsm.md trap 1: without it SoftHSM2 turns its mutexes off and concurrent calls crash).
+ * (docs/HSM.md §9.2 trap 1: without it SoftHSM2 turns its mutexes off and concurrent calls crash).
  * Internal to hsm/: nothing here is exported from hsm/index.ts.
  */
 import { existsSync, realpathSync } from 'node:fs';

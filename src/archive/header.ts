@@ -42,7 +42,7 @@ export interface Header {
 }
 
 /**
- * Home stanzas are rewrapped inside the home HSM (DESIGN flow 4), where the DEK never reaches this
+ * Home stanzas are rewrapped inside the home HSM (docs/DECISIONS.md#f4), where the DEK never reaches this
  * process, so they cannot be MACed; they are bound through the body's key commitment instead.
  */
 export const macCovers = (type: number): boolean => (type & 0x80) === 0;

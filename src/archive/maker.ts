@@ -1,5 +1,5 @@
 /**
- * The maker's signature (DESIGN decision 4): the backup job that seals an archive signs, with its
+ * The maker's signature (docs/DECISIONS.md#d4): the backup job that seals an archive signs, with its
  * roster key, a statement over the manifest, the body's salt and key commitment, and a sequence
  * number that only increases per domain. It travels in the header as stanza 0x02 (inside the
  * header MAC), so the archive stays self-contained, and it survives rotations (it names no quorum

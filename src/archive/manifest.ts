@@ -1,5 +1,5 @@
 /**
- * The archive manifest: facts fixed at seal time (DESIGN decision 7), encoded as RFC 8785 JSON.
+ * The archive manifest: facts fixed at seal time (docs/DECISIONS.md#d7), encoded as RFC 8785 JSON.
  * The current epoch and key id live only in stanzas, so a rotation never touches the body.
  *
  * @example

@@ -40,7 +40,7 @@ export interface KeyOptions {
 export type OpenOptions = KeyOptions &
   PumpOptions & {
     /**
-     * Checks the maker's signature (DESIGN decision 4) after the header MAC and the key commitment,
+     * Checks the maker's signature (docs/DECISIONS.md#d4) after the header MAC and the key commitment,
      * before any chunk: receives the maker stanza's statement (undefined if the archive has none) and
      * the facts it must name. Throw to refuse the archive.
      */

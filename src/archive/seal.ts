@@ -42,7 +42,7 @@ export interface SealOptions extends PumpOptions {
   manifest: Manifest;
   recipients: QuorumRecipient[];
   home?: HomeWrapper[];
-  /** The backup job's signature over manifest, body commitment and sequence (DESIGN decision 4). */
+  /** The backup job's signature over manifest, body commitment and sequence (docs/DECISIONS.md#d4). */
   maker?: MakerSigner;
   /** Randomness for DEK, encapsulation seeds and salt, in that order. Injected only for test vectors. */
   random?: (n: number) => Uint8Array;

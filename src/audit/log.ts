@@ -4,14 +4,14 @@
  * checkpoints) and checkpoint issuance.
  *
  * - {@link appendEntry} runs INSIDE `store.transaction(...)`: the change and its entry commit together
- *   or not at all (DESIGN invariant 4). Writers are serialised by the store (log_head row lock /
+ *   or not at all (invariant 4, docs/DECISIONS.md#i4). Writers are serialised by the store (log_head row lock /
  *   BEGIN IMMEDIATE), so sequence numbers are gapless across processes.
  * - Each append costs O(1) amortised hashes: the root is computed from the stored compact range
  *   (`log_head.frontier`), never by reading leaves; the completed subtree hashes go to `audit_nodes`,
  *   from which proofs are computed with O(log² n) lookups.
  * - Entries never carry secret material: {@link appendEntry} refuses member names that look like one
  *   (`share`, `dek`, `pin`, `secret`, `privateKey`, `seed`, `password`, …) and PEM private keys.
- * - {@link issueCheckpoint} signs only committed state (DESIGN decision 6), with the consistency proof
+ * - {@link issueCheckpoint} signs only committed state (docs/DECISIONS.md#d6), with the consistency proof
  *   from the signer's last checkpoint; a refusal by the signer (rollback, fork) is raised loudly.
  *
  * @example

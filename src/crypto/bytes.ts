@@ -1,7 +1,7 @@
 /**
  * Byte helpers shared by every format: big-endian integers, length-prefixed fields,
  * constant-time comparison. Every concatenated field in a data-embassy format is length-prefixed
- * (DESIGN decision 7), so no two different field lists can encode to the same bytes.
+ * (docs/DECISIONS.md#d7), so no two different field lists can encode to the same bytes.
  *
  * @example
  * lp(utf8('land')) // Uint8Array [0, 4, 108, 97, 110, 100]

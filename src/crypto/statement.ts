@@ -1,5 +1,5 @@
 /**
- * Signed statements (DESIGN decision 10): purpose-separated signing payloads and statement IDs.
+ * Signed statements (docs/DECISIONS.md#d10): purpose-separated signing payloads and statement IDs.
  *
  * Every actor signature in data-embassy is over a 32-byte payload
  * ```

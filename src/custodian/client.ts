@@ -1,5 +1,5 @@
 /**
- * The custodian's side of an unlock, two-phase (DESIGN decision 2). `decide` signs an approval or
+ * The custodian's side of an unlock, two-phase (docs/DECISIONS.md#d2). `decide` signs an approval or
  * veto in the custodian's token; it carries no share. `release` lets the token release the share
  * only after this client itself checked, against its pinned roster and from signed statements
  * alone, that ≥ t custodians of ≥ K organisations approved, nobody vetoed, the cool-off elapsed and

@@ -1,5 +1,5 @@
 /**
- * The custodian client's local release journal (DESIGN decision 2): a share is released at most
+ * The custodian client's local release journal (docs/DECISIONS.md#d2): a share is released at most
  * once per ceremony and per recipient key, whatever the coordinator asks. The entry is written and
  * fsynced before the token releases, so a crash between the two refuses a second release rather
  * than allowing one.

@@ -2,7 +2,7 @@
  * The one durable write of the project: the bytes go to a temporary file in the target's directory
  * (a name we own, `.<name>.tmp-<pid>-<12 hex>`), are fsynced, renamed over the target, and the directory
  * is fsynced. A reader sees the old file or the complete new one, never a prefix, and a failed or
- * interrupted write leaves no partial file under the target's name (docs/DECISIONS.md#24).
+ * interrupted write leaves no partial file under the target's name (docs/DECISIONS.md#d24).
  *
  * An output is renamed only over a regular file or a new name: a character device or a FIFO
  * (`-o /dev/null`, a pipe) is written into directly, and a directory is refused.

@@ -341,7 +341,7 @@ export interface ArchiveRef {
 }
 
 /**
- * The archives registered in the snapshots table (DESIGN flow 2), of one domain or (no domain, for
+ * The archives registered in the snapshots table (docs/DECISIONS.md#f2), of one domain or (no domain, for
  * the home-key rotation) of all. A relative `location` is resolved against `baseDir` (default: the
  * current directory); `file://` URLs are accepted.
  */

@@ -1,5 +1,5 @@
 /**
- * Home-key rotation (DESIGN flow 4, decisions 5 and 6): generate a new home key-encryption key in
+ * Home-key rotation (docs/DECISIONS.md#f4, #d5, #d6): generate a new home key-encryption key in
  * the home HSM, rewrap every archive's home stanza from the old KEK to the new one inside the HSM
  * (the DEK never reaches this process), and retire the old KEK only after every archive's home
  * stanza is under the new one. Home stanzas are outside the header MAC (docs/FORMAT.md §5), so the

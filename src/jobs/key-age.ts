@@ -1,5 +1,5 @@
 /**
- * The key-age policy job (DESIGN flow 4): when a domain's current epoch is older than the domain's
+ * The key-age policy job (docs/DECISIONS.md#f4): when a domain's current epoch is older than the domain's
  * `policy.maxEpochAgeDays`, or a custodian's share of it failed its health check, open a rotation
  * request for the domain's custodians: an audit entry of kind `rotation-required`, at most one per
  * domain and epoch (checked and appended in one serialised transaction, so concurrent runs and
@@ -21,7 +21,7 @@ import { JobError } from './common.ts';
 export const ROTATION_REQUIRED = 'rotation-required';
 const DAY_MS = 86_400_000;
 
-/** A failed share health check (DESIGN decision 9), as the health-check ceremony reports it. */
+/** A failed share health check (docs/DECISIONS.md#d9), as the health-check ceremony reports it. */
 export interface HealthFailure {
   domain: string;
   epoch: number;

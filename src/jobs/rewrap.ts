@@ -1,5 +1,5 @@
 /**
- * The rewrap job (DESIGN flow 4, decision 8): after a rotation, every archive of a domain gets a
+ * The rewrap job (docs/DECISIONS.md#f4, #d8): after a rotation, every archive of a domain gets a
  * quorum stanza for the new epoch in place of the old one. Header only: the body (salt, commitment,
  * chunks) is copied byte for byte, home and unknown stanzas are kept, and the archive stays
  * self-contained. The old epoch's key exists only inside the station during the rotation ceremony,

@@ -1,5 +1,5 @@
 /**
- * The roster: data-embassy's trust root (DESIGN decision 1; docs/ROSTER.md). Pure library.
+ * The roster: data-embassy's trust root (docs/DECISIONS.md#d1; docs/ROSTER.md). Pure library.
  * @module
  */
 export * from './build.ts';

@@ -1,6 +1,6 @@
 /**
  * Signing roster versions. A roster signature is a signed statement (src/crypto/statement.ts,
- * DESIGN decision 10) that is never sent whole: only `{ signer, sig }` travels, next to the document,
+ * docs/DECISIONS.md#d10) that is never sent whole: only `{ signer, sig }` travels, next to the document,
  * and the verifier rebuilds the statement
  * ```
  * { type: "roster", roster: hex(rosterIdOf(doc)), signer: "custodian/<id>", body: doc }

@@ -1,5 +1,5 @@
 /**
- * Verifying roster versions, in the spirit of TUF's root metadata (DESIGN decision 1).
+ * Verifying roster versions, in the spirit of TUF's root metadata (docs/DECISIONS.md#d1).
  *
  * - The first trusted version is pinned out of band by its rosterId (`--roster-pin SHA256HEX`). If it
  *   is genesis (version 1), every custodian of its root must have signed it; if a client pinned a later

@@ -1,9 +1,9 @@
 /**
- * The station's part of a domain key ceremony (DESIGN flow 1): generate the epoch's X-Wing quorum
+ * The station's part of a domain key ceremony (docs/DECISIONS.md#f1): generate the epoch's X-Wing quorum
  * key, split its 32-byte seed t-of-n (shamir-secret-sharing), check that every t-subset combines
- * back to the public key (decision 8), commit to every share (salted SHA-256, never Feldman: see
+ * back to the public key (docs/DECISIONS.md#d8), commit to every share (salted SHA-256, never Feldman: see
  * notes), wrap each share for its custodian's token, precompute one-time health challenges
- * (decision 9), then zeroise the seed and the shares. Only public material leaves this function.
+ * (docs/DECISIONS.md#d9), then zeroise the seed and the shares. Only public material leaves this function.
  *
  * @example
  * const split = await splitQuorumKey({ domain: 'land', epoch: 1, threshold: 3, custodians });

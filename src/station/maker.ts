@@ -1,5 +1,5 @@
 /**
- * The station's check of an archive's maker signature (DESIGN decision 4), before any chunk is
+ * The station's check of an archive's maker signature (docs/DECISIONS.md#d4), before any chunk is
  * decrypted: signed by a job of the pinned roster that may seal for the domain, naming exactly this
  * manifest and body, and carrying the sequence the job's own signed registration logged for this
  * snapshot — so a forged archive (anyone can encrypt to a public key) or an older archive handed

@@ -1,5 +1,5 @@
 /**
- * The station's side of an unlock (DESIGN flow 3): open each custodian's release with the
+ * The station's side of an unlock (docs/DECISIONS.md#f3): open each custodian's release with the
  * ceremony's keys, check each share against its commitment (naming a cheating custodian), combine
  * t of them, and check the result against the domain's quorum public key — shamir-secret-sharing
  * returns garbage silently for wrong or too few shares, so that check is what makes it safe.

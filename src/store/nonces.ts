@@ -1,5 +1,5 @@
 /**
- * Replay protection (DESIGN invariant 7): a (principal, nonce) pair is accepted once. Call
+ * Replay protection (invariant 7, docs/DECISIONS.md#i7): a (principal, nonce) pair is accepted once. Call
  * {@link rememberNonce} inside the transaction of the request it authenticates, so a request that fails
  * does not burn its nonce, and purge nonces older than the accepted timestamp window.
  * @module

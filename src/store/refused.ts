@@ -1,5 +1,5 @@
 /**
- * Refused authentications (DESIGN decision 6): a separate, rate-limited stream, NOT the Merkle log, so a
+ * Refused authentications (docs/DECISIONS.md#d6): a separate, rate-limited stream, NOT the Merkle log, so a
  * stranger hammering the API cannot grow the audit log or hog its lock. Per principal (as claimed by the
  * request, so attacker-chosen) and per one-minute window, the first `perPrincipal` refusals are stored
  * as rows; the rest are only counted. A global cap per window bounds the rows a flood of invented

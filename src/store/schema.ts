@@ -26,7 +26,7 @@ export interface SnapshotsTable {
   /** Archive digest, hex. */
   digest: string;
   location: string;
-  /** The backup job's manifest sequence number (DESIGN decision 4); unique per domain. */
+  /** The backup job's manifest sequence number (docs/DECISIONS.md#d4); unique per domain. */
   sequence: number;
   manifest_json: string;
   registered_by: string;

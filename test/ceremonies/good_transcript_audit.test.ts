@@ -23,7 +23,7 @@ describe('a resumed ceremony in the audit log', () => {
     const res = await runCeremony('key-generation', { env: r.env, resume: true });
     expect(res.transcript.status).toBe('completed');
     expect(res.transcript.steps.some((s) => s.step === 'zeroise')).toBe(true);
-    // DESIGN decision 6: every in-token import has an intent entry before it and an outcome entry
+    // docs/DECISIONS.md#d6: every in-token import has an intent entry before it and an outcome entry
     // naming the new object's CKA_ID after it.
     const intents = (await auditEntries(r.env, 'hsm-intent')).filter((e) => e['data'].op === 'share-import');
     const outcomes = (await auditEntries(r.env, 'hsm-outcome')).filter(

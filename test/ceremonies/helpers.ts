@@ -42,7 +42,7 @@ export async function sealSnapshot(env: CeremonyEnv, domain: string, id: string,
   mkdirSync(dir, { recursive: true });
   const path = join(dir, id);
   // The rehearsal's backup-job key (buildWorld writes it): the archive carries the job's maker
-  // signature and the row its signed registration, as the station checks both (DESIGN decision 4).
+  // signature and the row its signed registration, as the station checks both (docs/DECISIONS.md#d4).
   const { createPrivateKey, sign: nodeSign } = await import('node:crypto');
   const { readFileSync } = await import('node:fs');
   const { signStatement } = await import('../../src/crypto/statement.ts');

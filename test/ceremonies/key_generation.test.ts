@@ -1,4 +1,4 @@
-/** Key generation, health check and decision 8 (interrupted key generation → abort → restart), on SoftHSM2. */
+/** Key generation, health check and decision 8 (docs/DECISIONS.md#d8: interrupted key generation → abort → restart), on SoftHSM2. */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runCeremony } from '../../ceremonies/index.ts';
 import { verifyStatement } from '../../src/crypto/statement.ts';

@@ -1,5 +1,5 @@
 /**
- * Roles (DESIGN invariant 7, issue 4 §3): a custodian of another domain cannot approve, a job can
+ * Roles (invariant 7, docs/DECISIONS.md#i7, issue 4 §3): a custodian of another domain cannot approve, a job can
  * never approve or unlock, an auditor only reads, a requester cannot approve its own request, and a
  * stranger cannot cancel, restart or hog a ceremony (cf. Vault CVE-2026-5807).
  */

@@ -1,5 +1,5 @@
 /**
- * DESIGN invariants 1, 3 and 7 at the HTTP level, on SQLite and PostgreSQL, through the real Hono
+ * Invariants 1, 3 and 7 (docs/DECISIONS.md#i1, #i3, #i7) at the HTTP level, on SQLite and PostgreSQL, through the real Hono
  * app, real SoftHSM2 tokens and real databases.
  */
 import { randomBytes } from 'node:crypto';

@@ -3,7 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { fromHex, toHex } from '../../src/crypto/bytes.ts';
 import { xwingDecapsulate, xwingEncapsulate, xwingKeygen } from '../../src/crypto/xwing.ts';
 
-// X-Wing draft vectors (../shared/vectors/xwing, provenance in SOURCES.md), copied into test/vectors.
+// X-Wing draft vectors (provenance in test/vectors/SOURCES.md), copied into test/vectors.
 const vectors = JSON.parse(
   readFileSync(new URL('../vectors/xwing/test-vectors.json', import.meta.url), 'utf8'),
 ) as {

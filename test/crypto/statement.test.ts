@@ -1,4 +1,4 @@
-// DESIGN decision 10: purpose-separated signing payloads, statement IDs without the signature,
+// docs/DECISIONS.md#d10: purpose-separated signing payloads, statement IDs without the signature,
 // ECDSA P-256 (malleable, lowS: false) and Ed25519 statements.
 import { createHash, generateKeyPairSync, sign as nodeSign } from 'node:crypto';
 import { readFileSync } from 'node:fs';

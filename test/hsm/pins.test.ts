@@ -21,7 +21,7 @@ writeFileSync(
   JSON.stringify({ 'custodian-1': { user: 'dev-user', so: 'dev-so' } }),
 );
 
-describe('PIN sources (DESIGN decision 11)', () => {
+describe('PIN sources (docs/DECISIONS.md#d11)', () => {
   it('good_env_name: labels map to EMBASSY_PIN_<LABEL>', () => {
     expect(pinEnvName('custodian-1')).toBe('EMBASSY_PIN_CUSTODIAN_1');
     expect(pinEnvName('home')).toBe('EMBASSY_PIN_HOME');

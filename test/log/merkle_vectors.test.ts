@@ -56,7 +56,7 @@ describe('merkle vectors', () => {
   }
 });
 
-// transparency-dev/merkle testonly/constants.go, as quoted in notes/formats.md §4.
+// transparency-dev/merkle testonly/constants.go, as listed in docs/NOTES-FORMATS.md §3.
 const LEAVES = [
   '',
   '00',

@@ -1,4 +1,4 @@
-// Accepted roster chains and the lookups built on them (DESIGN decision 1; docs/ROSTER.md §4).
+// Accepted roster chains and the lookups built on them (docs/DECISIONS.md#d1; docs/ROSTER.md §4).
 import { createHash } from 'node:crypto';
 import { p256 } from '@noble/curves/nist.js';
 import { describe, expect, it } from 'vitest';

@@ -8,7 +8,7 @@ import { xwingKeygen } from '../../src/crypto/xwing.ts';
 import { makerVerifier, type Registration } from '../../src/station/maker.ts';
 import { type TestWorld, testWorld } from '../coordinator/world.ts';
 
-// DESIGN decision 4: the station restores only archives signed by a job of the pinned roster and
+// docs/DECISIONS.md#d4: the station restores only archives signed by a job of the pinned roster and
 // matching the job's logged registration.
 describe('the station checks the maker signature before restoring', () => {
   let w: TestWorld;

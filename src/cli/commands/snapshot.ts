@@ -16,7 +16,7 @@ Usage: embassy snapshot seal --domain D [--snapshot-id ID] [--content-type T] [-
        embassy snapshot list [--domain D]
 
 seal seals to the domain's current quorum key as the pinned roster states it (never as the
-coordinator says) and signs the archive as its maker (the job's --key; DESIGN decision 4). register signs a snapshot-registration with the job's key (id, domain, epoch,
+coordinator says) and signs the archive as its maker (the job's --key; docs/DECISIONS.md#d4). register signs a snapshot-registration with the job's key (id, domain, epoch,
 size, SHA-256 digest, location, a sequence that only increases). list shows the registry.
 ${REMOTE_HELP}
 `;

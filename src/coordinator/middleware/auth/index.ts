@@ -3,7 +3,7 @@
  * headers and a signature over method, path, body digest, timestamp and nonce, checked against
  * the principal's key in the coordinator's current roster. The nonce is remembered in the same
  * transaction as the state change (service.ts), so a replay changes nothing (invariant 7).
- * Refusals go to the rate-limited refused-authentication stream, not the Merkle log (decision 6).
+ * Refusals go to the rate-limited refused-authentication stream, not the Merkle log (docs/DECISIONS.md#d6).
  */
 import type { MiddlewareHandler } from 'hono';
 import { fromBase64Url, verifyPayload } from '../../../crypto/statement.ts';
