@@ -5,7 +5,8 @@
  * keys only from verified roster versions already logged (in force) at the entry.
  *
  * Ceremony policy replay (threshold, deadline, veto, organisations, releases after quorum) is a
- * further check that belongs with the coordinator's state machine; it plugs in the same way.
+ * further check (src/audit/ceremony-check.ts) that plugs in the same way; `auditorChecks()`
+ * (src/audit/auditor.ts) composes both.
  *
  * @example
  * const roster = rosterCheck();
@@ -20,7 +21,7 @@ import {
   verifyRosterUpdate,
 } from '../roster/index.ts';
 import type { VerifiedRoster } from '../roster/verify.ts';
-import type { EntryCheck, KeyResolver } from './bundle.ts';
+import type { EntryCheck, KeyResolver } from './verify.ts';
 
 const timeOf = (doc: RosterDoc | undefined): number => {
   const t = Date.parse(String((doc as { issuedAt?: unknown } | undefined)?.issuedAt));

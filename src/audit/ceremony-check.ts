@@ -12,7 +12,7 @@ import { statementId } from '../crypto/statement.ts';
 import { evaluateUnlock, type SignedDecision } from '../protocol/policy.ts';
 import { DecisionBody, ReleaseBody, UnlockRequestBody } from '../protocol/statements.ts';
 import { type RosterDoc, rosterIdHex } from '../roster/index.ts';
-import type { CeremonySummary, EntryCheck, ParsedEntry, Report } from './bundle.ts';
+import type { CeremonySummary, EntryCheck, ParsedEntry, Report } from './verify.ts';
 
 interface Tracked {
   id: string;

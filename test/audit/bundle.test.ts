@@ -1,6 +1,7 @@
 // Offline verification of audit bundles: the issue-5 detection list, each finding naming the entry.
 import { describe, expect, it } from 'vitest';
-import { type Bundle, type EntryCheck, type Finding, verifyBundle } from '../../src/audit/bundle.ts';
+import type { Bundle } from '../../src/audit/bundle.ts';
+import { type EntryCheck, type Finding, verifyBundle } from '../../src/audit/verify.ts';
 import { canonicalize, parseCanonical } from '../../src/crypto/jcs.ts';
 import { formatVerifierKey, softwareEd25519Signer } from '../../src/log/note.ts';
 import {

@@ -2,8 +2,8 @@
 // swap, byte flip or unsigned append is detected, with a finding that names the entry.
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { verifyBundle } from '../../src/audit/bundle.ts';
 import type { EntryInput } from '../../src/audit/log.ts';
+import { verifyBundle } from '../../src/audit/verify.ts';
 import { canonicalize, parseCanonical } from '../../src/crypto/jcs.ts';
 import { bundleOf, checkpointNote, entryTexts, LOG_KEY } from './bundle_helpers.ts';
 

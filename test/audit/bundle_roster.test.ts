@@ -2,9 +2,9 @@
 // custodians, approvals signed by keys not in the roster in force.
 import { sign as nodeSign } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
-import { verifyBundle } from '../../src/audit/bundle.ts';
 import { rosterCheck } from '../../src/audit/bundle-roster.ts';
 import type { EntryInput } from '../../src/audit/log.ts';
+import { verifyBundle } from '../../src/audit/verify.ts';
 import { type Statement, signStatement } from '../../src/crypto/statement.ts';
 import { nextVersion, rosterIdHex } from '../../src/roster/index.ts';
 import { genesis, identity, p256Pair, signed } from '../roster/fixtures.ts';

@@ -1,8 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { exportBundle, verifyBundle } from '../../src/audit/bundle.ts';
-import { rosterCheck } from '../../src/audit/bundle-roster.ts';
-import { ceremonyPolicyCheck } from '../../src/audit/ceremony-check.ts';
+import { auditorChecks } from '../../src/audit/auditor.ts';
+import { exportBundle } from '../../src/audit/bundle.ts';
 import { appendEntry } from '../../src/audit/log.ts';
+import { verifyBundle } from '../../src/audit/verify.ts';
 import { decide } from '../../src/custodian/client.ts';
 import { formatVerifierKey } from '../../src/log/note.ts';
 import { recipientKeysHash, STATEMENT } from '../../src/protocol/statements.ts';
@@ -48,15 +48,13 @@ describe('audit verify replays ceremony policy', () => {
         (await appendEntry(trx, { kind: 'release', actor: forged.signer, statement: forged })).seq,
     );
     await w.coordinator.checkpoint();
-    const roster = rosterCheck();
     const report = verifyBundle(await exportBundle(w.store), {
       logKey: formatVerifierKey(
         w.roster.log.origin,
         new Uint8Array(Buffer.from(w.roster.log.key, 'base64url')),
       ),
       rosterPin: w.rosterPin,
-      resolveKey: roster.resolveKey,
-      checks: [roster.check, ceremonyPolicyCheck()],
+      ...auditorChecks(),
     });
     const f = report.findings.find((x) => x.code === 'CEREMONY_POLICY_VIOLATED');
     expect(f?.seq).toBe(seq);

@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
-import { readBundle, type VerifyReport, verifyBundle, writeBundle } from '../../audit/bundle.ts';
-import { rosterCheck } from '../../audit/bundle-roster.ts';
-import { ceremonyPolicyCheck } from '../../audit/ceremony-check.ts';
+import { auditorChecks } from '../../audit/auditor.ts';
+import { readBundle, writeBundle } from '../../audit/bundle.ts';
+import { type VerifyReport, verifyBundle } from '../../audit/verify.ts';
 import { openStore, storeOptionsFromEnv } from '../../store/index.ts';
 import { type Command, parse } from '../command.ts';
 import { UsageError } from '../errors.ts';
@@ -85,15 +85,13 @@ export const audit: Command = {
     const logKey = values['log-key'].startsWith('@')
       ? readFileSync(values['log-key'].slice(1), 'utf8').trim()
       : values['log-key'];
-    const roster = rosterCheck();
     const report = verifyBundle(await readBundle(file), {
       logKey,
       ...(values['roster-pin'] ? { rosterPin: values['roster-pin'] } : {}),
       ...(values['trusted-checkpoint']
         ? { trustedCheckpoint: readFileSync(values['trusted-checkpoint'], 'utf8') }
         : {}),
-      resolveKey: roster.resolveKey,
-      checks: [roster.check, ceremonyPolicyCheck()],
+      ...auditorChecks(),
     });
     process.stdout.write(values.json ? `${JSON.stringify(report, null, 2)}\n` : render(report));
     if (report.findings.length > 0) process.exitCode = 1;
