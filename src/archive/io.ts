@@ -3,11 +3,9 @@
  * stdin/stdout, and in-memory buffers. A file sink writes to a temporary file in the target's
  * directory and renames it only on commit, so a failed open leaves no plaintext behind (invariant 5).
  */
-import { randomBytes } from 'node:crypto';
-import { unlinkSync } from 'node:fs';
-import { type FileHandle, open, rename, unlink } from 'node:fs/promises';
-import { basename, dirname, join } from 'node:path';
+import { open } from 'node:fs/promises';
 import type { Readable, Writable } from 'node:stream';
+import { openDurably } from '../fs/durable.ts';
 import { ArchiveError } from './errors.ts';
 
 export interface Source {
@@ -98,39 +96,14 @@ export function exactReader(src: Source) {
   };
 }
 
-/** Writes to `<dir>/.<name>.<random>.tmp`, fsyncs, then renames over `path` on commit. */
+/**
+ * A file sink written durably through src/fs/durable.ts: a temporary file beside `path`, fsynced
+ * and renamed over it on commit, then the directory fsynced; removed on abort or process exit.
+ * A device or FIFO (`-o /dev/null`) is written into, never renamed over.
+ */
 export async function atomicFileSink(path: string, mode = 0o600): Promise<Sink> {
-  const tmp = join(dirname(path), `.${basename(path)}.${randomBytes(6).toString('hex')}.tmp`);
-  let fh: FileHandle | undefined = await open(tmp, 'wx', mode).catch((e: NodeJS.ErrnoException) => {
-    e.path = path; // name the file the user asked for, not our temporary
-    throw e;
-  });
-  // A process that exits mid-write (error path, SIGINT handler) must not leave plaintext behind.
-  const cleanup = () => {
-    try {
-      unlinkSync(tmp);
-    } catch {}
-  };
-  process.once('exit', cleanup);
-  return {
-    async write(buf) {
-      let off = 0;
-      while (off < buf.length) off += (await fh!.write(buf, off, buf.length - off)).bytesWritten;
-    },
-    async commit() {
-      await fh!.sync();
-      await fh!.close();
-      fh = undefined;
-      await rename(tmp, path);
-      process.removeListener('exit', cleanup);
-    },
-    async abort() {
-      await fh?.close().catch(() => {});
-      fh = undefined;
-      await unlink(tmp).catch(() => {});
-      process.removeListener('exit', cleanup);
-    },
-  };
+  const file = await openDurably(path, { mode });
+  return { write: (buf) => file.write(buf), commit: () => file.commit(), abort: () => file.abort() };
 }
 
 export function streamSink(stream: Writable): Sink {
