@@ -1,13 +1,12 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type Custodian, createCeremonyKeys, openCustodian } from '../../hsm/index.ts';
+import { createCeremonyKeys } from '../../hsm/index.ts';
 import { bufferSink, bufferSource, openArchive, sealArchive } from '../../src/archive/index.ts';
-import { type SplitResult, splitQuorumKey, subsets } from '../../src/station/key-ceremony.ts';
-import { combineReleases, type Release, UnlockError } from '../../src/station/unlock.ts';
-import { type DevTokens, devTokens } from '../hsm/helpers.ts';
+import { type SplitResult, subsets } from '../../src/station/key-ceremony.ts';
+import { combineReleases, UnlockError } from '../../src/station/unlock.ts';
+import { type CustodianQuorum, custodianQuorum } from './helpers.ts';
 
 // Key ceremony and unlock through real SoftHSM2 custodian tokens.
-let tokens: DevTokens;
-const custodians: Custodian[] = [];
+let q: CustodianQuorum;
 let split: SplitResult;
 let archive: Uint8Array;
 const plaintext = new TextEncoder().encode('census 2026: 1 374 687 residents\n');
@@ -15,21 +14,8 @@ const ceremonyA = new Uint8Array(32).fill(0xa);
 const ceremonyB = new Uint8Array(32).fill(0xb);
 
 beforeAll(async () => {
-  tokens = await devTokens(4);
-  for (let i = 1; i <= 4; i++) {
-    const c = await openCustodian({ label: `custodian-${i}`, pin: tokens.pins[`custodian-${i}`]!.user });
-    await c.setup();
-    custodians.push(c);
-  }
-  const keys = await Promise.all(custodians.map(async (c) => ({ id: c.label, ...(await c.publicKeys()) })));
-  split = await splitQuorumKey({ domain: 'census', epoch: 1, threshold: 3, custodians: keys });
-  for (const [i, s] of split.shares.entries()) {
-    await custodians[i]!.importShare(s.envelope, {
-      domain: 'census',
-      epoch: 1,
-      ceremony: split.ceremonyDigest,
-    });
-  }
+  q = await custodianQuorum(4, 3);
+  split = q.split;
   const sink = bufferSink();
   await sealArchive(bufferSource(plaintext), sink, {
     manifest: {
@@ -45,25 +31,10 @@ beforeAll(async () => {
   archive = sink.result();
 });
 
-afterAll(() => {
-  for (const c of custodians) c.close();
-  tokens.cleanup();
-});
+afterAll(() => q?.cleanup());
 
-async function release(ids: number[], ceremony: Uint8Array, keys = createCeremonyKeys()): Promise<Release[]> {
-  const out: Release[] = [];
-  for (const i of ids) {
-    const envelope = await custodians[i]!.releaseShare({
-      domain: 'census',
-      epoch: 1,
-      ceremony,
-      recipientP256: keys.p256.publicKey,
-      recipientXWing: keys.xwing.publicKey,
-    });
-    out.push({ custodian: custodians[i]!.label, envelope, commitment: split.shares[i]!.commitment });
-  }
-  return out;
-}
+const release = (ids: number[], ceremony: Uint8Array, keys = createCeremonyKeys()) =>
+  q.release(ids, ceremony, keys);
 
 describe('key ceremony', () => {
   it('checks every t-subset against the public key and commits to every share', () => {
