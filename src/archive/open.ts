@@ -1,6 +1,6 @@
 /**
- * Opening: parse the header, recover the DEK from a stanza this caller can open, check the header
- * MAC and the body's key commitment before any chunk, then release plaintext chunk by chunk, each
+ * Opening: parse the header, recover the DEK from a stanza this caller can open whose DEK verifies the
+ * header MAC, check the body's key commitment before any chunk, then release plaintext chunk by chunk, each
  * only after its tag verified. A file output appears only when the final chunk verified.
  *
  * @example
@@ -22,6 +22,7 @@ import {
   readHeader,
   STANZA_HOME,
   STANZA_QUORUM,
+  type Stanza,
   verifyHeaderMac,
 } from './header.ts';
 import { exactReader, type Sink, type Source } from './io.ts';
@@ -52,30 +53,47 @@ export interface Unlocked {
   via: { kind: 'quorum'; keyId: Uint8Array; epoch: number } | { kind: 'home'; kekId: Uint8Array };
 }
 
-/** Finds the DEK through the first stanza the caller holds a key for, and checks the header MAC with it. */
+/**
+ * Finds the DEK by trying every stanza the caller holds a key for, in header order, until one yields a
+ * DEK under which the header MAC verifies. Stopping at the first stanza that opens would let a stanza
+ * copied in from another archive (a home stanza is outside the MAC) block a restore: it unwraps, but
+ * to another archive's DEK, or fails to unwrap. When none verifies, the error is that of the first
+ * stanza tried (`stanza_open_failed`, `header_mac_mismatch`, or the HSM's own error).
+ */
 export async function recoverDek(header: Header, keys: KeyOptions): Promise<Unlocked> {
-  let unlocked: Unlocked | undefined;
+  let firstError: unknown;
   for (const s of header.stanzas) {
-    if (s.type === STANZA_QUORUM && keys.identities) {
-      const q = parseQuorumStanza(s.body);
-      const id = keys.identities.find((i) => Buffer.compare(i.keyId, q.keyId) === 0);
-      if (!id) continue;
-      unlocked = { dek: await openQuorumStanza(header, q, id.seed, id.keyId), via: { kind: 'quorum', ...q } };
-      break;
-    }
-    if (s.type === STANZA_HOME && keys.home) {
-      const h = parseHomeStanza(s.body);
-      const dek = await keys.home.unwrapDek(h);
-      if (!dek) continue;
-      unlocked = { dek, via: { kind: 'home', kekId: h.kekId } };
-      break;
+    let unlocked: Unlocked | undefined;
+    try {
+      unlocked = await tryStanza(header, s, keys);
+      if (!unlocked) continue;
+      if (unlocked.dek.length !== DEK_SIZE)
+        throw new ArchiveError('stanza_open_failed', 'stanza holds a malformed DEK');
+      verifyHeaderMac(header, unlocked.dek);
+      return unlocked;
+    } catch (e) {
+      unlocked?.dek.fill(0);
+      if (e instanceof ArchiveError && e.code === 'bad_header') throw e;
+      firstError ??= e;
     }
   }
-  if (!unlocked) throw new ArchiveError('no_matching_stanza', 'no stanza opens with this key');
-  if (unlocked.dek.length !== DEK_SIZE)
-    throw new ArchiveError('stanza_open_failed', 'stanza holds a malformed DEK');
-  verifyHeaderMac(header, unlocked.dek);
-  return unlocked;
+  throw firstError ?? new ArchiveError('no_matching_stanza', 'no stanza opens with this key');
+}
+
+/** Opens one stanza with the caller's keys; `undefined` when the caller holds no key for it. */
+async function tryStanza(header: Header, s: Stanza, keys: KeyOptions): Promise<Unlocked | undefined> {
+  if (s.type === STANZA_QUORUM && keys.identities) {
+    const q = parseQuorumStanza(s.body);
+    const id = keys.identities.find((i) => Buffer.compare(i.keyId, q.keyId) === 0);
+    if (!id) return undefined;
+    return { dek: await openQuorumStanza(header, q, id.seed, id.keyId), via: { kind: 'quorum', ...q } };
+  }
+  if (s.type === STANZA_HOME && keys.home) {
+    const h = parseHomeStanza(s.body);
+    const dek = await keys.home.unwrapDek(h);
+    return dek && { dek, via: { kind: 'home', kekId: h.kekId } };
+  }
+  return undefined;
 }
 
 export async function openArchive(
