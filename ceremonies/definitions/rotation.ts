@@ -9,11 +9,12 @@
 import { createHash } from 'node:crypto';
 import { parseQuorumStanza, readHeader } from '../../src/archive/header.ts';
 import {
-  atomicFileSink,
   fileSource,
   type Header,
+  inPlace,
+  quorumStanzas,
   recoverDek,
-  rewrapArchive,
+  replaceHeader,
   STANZA_QUORUM,
 } from '../../src/archive/index.ts';
 import { exactReader } from '../../src/archive/io.ts';
@@ -433,24 +434,20 @@ export function rotationCeremony(offboarding: boolean): Ceremony<RotationParams>
         const old = ctx.memory.get('old-key') as Identity;
         const out: JsonObject[] = [];
         for (const a of await archivesOf(ctx.env, ctx.params.domain)) {
-          const before = await headerOf(a.location);
-          if (quorumKeyIds(before).includes(newKeyId)) {
-            out.push({ snapshot: a.snapshot, status: 'already' });
-            continue;
-          }
-          const h = await rewrapArchive(
-            await fileSource(a.location),
-            await atomicFileSink(a.location, 0o644),
-            {
-              identities: [old],
-              recipients: [{ publicKey: newKey, epoch: ctx.params.newEpoch }],
-            },
-          );
-          out.push({
-            snapshot: a.snapshot,
-            status: 'rewrapped',
-            headerDigest: createHash('sha256').update(h.bytes).digest('hex'),
+          const r = await replaceHeader(await fileSource(a.location), inPlace(a.location), {
+            done: (before) => quorumKeyIds(before).includes(newKeyId),
+            unlock: { identities: [old] },
+            stanzas: quorumStanzas([{ publicKey: newKey, epoch: ctx.params.newEpoch }]),
           });
+          out.push(
+            r.changed
+              ? {
+                  snapshot: a.snapshot,
+                  status: 'rewrapped',
+                  headerDigest: createHash('sha256').update(r.header.bytes).digest('hex'),
+                }
+              : { snapshot: a.snapshot, status: 'already' },
+          );
         }
         return {
           record: { archives: out, rewrapped: out.filter((x) => x['status'] === 'rewrapped').length },

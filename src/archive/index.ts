@@ -23,5 +23,14 @@ export {
 } from './maker.ts';
 export { encodeManifest, type Manifest, parseManifest, validateManifest } from './manifest.ts';
 export { type HomeUnwrapper, type OpenOptions, openArchive, recoverDek } from './open.ts';
-export { type RewrapOptions, rewrapArchive } from './rekey.ts';
+export {
+  type HeaderRewrite,
+  inPlace,
+  quorumStanzas,
+  type Replacement,
+  type ReplaceStep,
+  type RewrapOptions,
+  replaceHeader,
+  rewrapArchive,
+} from './rekey.ts';
 export { type HomeWrapper, type QuorumRecipient, type SealOptions, sealArchive } from './seal.ts';

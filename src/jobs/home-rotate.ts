@@ -22,7 +22,6 @@ import { mkdirSync, readdirSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import type { HomeHsm } from '../../hsm/index.ts';
 import {
-  encodeHeader,
   type Header,
   makeHomeStanza,
   parseHomeStanza,
@@ -30,9 +29,11 @@ import {
   STANZA_HOME,
   type Stanza,
 } from '../archive/header.ts';
-import { bufferSource, exactReader, fileSource, readFull } from '../archive/io.ts';
+import { exactReader, fileSource } from '../archive/io.ts';
+import { inPlace, replaceHeader } from '../archive/rekey.ts';
 import { equalCt, fromHex, toHex } from '../crypto/bytes.ts';
 import type { JsonValue } from '../crypto/jcs.ts';
+import { removeStaleTemps } from '../fs/durable.ts';
 import type { Store } from '../store/index.ts';
 import {
   type ArchiveRef,
@@ -46,8 +47,6 @@ import {
   newCounters,
   pool,
   progressLine,
-  removeStaleTemps,
-  tempFileFor,
 } from './common.ts';
 import type { ArchiveFailure } from './rewrap.ts';
 
@@ -158,7 +157,7 @@ export async function homeRotateJob(opts: HomeRotateOptions): Promise<HomeRotate
     const counters = newCounters();
     const failed: ArchiveFailure[] = [];
     const todo = opts.archives.filter((a) => !done.has(a.id));
-    await removeStaleTemps(todo.map((a) => a.path));
+    await removeStaleTemps(todo.map((a) => dirname(a.path)));
     const held = new Set(await home.kekIds());
     counters.skipped += opts.archives.length - todo.length;
     const total = opts.archives.length;
@@ -254,86 +253,62 @@ export async function homeRotateJob(opts: HomeRotateOptions): Promise<HomeRotate
 
 const sha256Hex = (b: Uint8Array) => createHash('sha256').update(b).digest('hex');
 
-async function readArchiveHeader(ref: ArchiveRef) {
-  const src = await fileSource(ref.path).catch((e) => {
+const openArchive = (ref: ArchiveRef) =>
+  fileSource(ref.path).catch((e) => {
     throw new JobError('archive_unreadable', `cannot open archive ${ref.id}: ${describeError(e).code}`);
   });
-  try {
-    return { src, header: await readHeader(exactReader(src)) };
-  } catch (e) {
-    await src.close();
-    throw e;
-  }
-}
 
 async function referencesOtherKek(ref: ArchiveRef, to: string): Promise<boolean> {
-  const { src, header } = await readArchiveHeader(ref);
-  await src.close();
+  const src = await openArchive(ref);
+  let header: Header;
+  try {
+    header = await readHeader(exactReader(src));
+  } finally {
+    await src.close();
+  }
   return header.stanzas.some((s) => s.type === STANZA_HOME && toHex(parseHomeStanza(s.body).kekId) !== to);
 }
 
 async function rehomeFile(ref: ArchiveRef, home: HomeHsm, held: Set<string>, to: string): Promise<Outcome> {
-  const { src, header: old } = await readArchiveHeader(ref);
-  try {
-    const homes = old.stanzas.filter((s) => s.type === STANZA_HOME).map((s) => parseHomeStanza(s.body));
-    if (homes.length === 0)
-      return { id: ref.id, how: 'none', header: sha256Hex(old.bytes), bytes: 0, path: ref.path };
-    if (homes.every((h) => toHex(h.kekId) === to))
-      return { id: ref.id, how: 'found', header: sha256Hex(old.bytes), bytes: 0, path: ref.path };
-    const stanzas: Stanza[] = [];
-    for (const s of old.stanzas) {
-      if (s.type !== STANZA_HOME) {
-        stanzas.push(s);
-        continue;
+  const src = await openArchive(ref);
+  let how: 'none' | 'found' = 'found';
+  const r = await replaceHeader(src, inPlace(ref.path, { syncDir: false }), {
+    done(old) {
+      const homes = old.stanzas.filter((s) => s.type === STANZA_HOME).map((s) => parseHomeStanza(s.body));
+      if (homes.length === 0) how = 'none';
+      return homes.every((h) => toHex(h.kekId) === to);
+    },
+    // Home stanzas are outside the header MAC: the old MAC stays valid.
+    async stanzas(old) {
+      const stanzas: Stanza[] = [];
+      for (const s of old.stanzas) {
+        if (s.type !== STANZA_HOME) {
+          stanzas.push(s);
+          continue;
+        }
+        const h = parseHomeStanza(s.body);
+        const kekId = toHex(h.kekId);
+        if (kekId === to) stanzas.push(s);
+        else if (!held.has(kekId))
+          throw new JobError(
+            'home_kek_missing',
+            `archive ${ref.id} has a home stanza under KEK ${kekId}, which the token does not hold`,
+          );
+        else
+          stanzas.push(
+            makeHomeStanza({ kekId: fromHex(to), wrapped: await home.rewrap(h.wrapped, kekId, to) }),
+          );
       }
-      const h = parseHomeStanza(s.body);
-      const kekId = toHex(h.kekId);
-      if (kekId === to) stanzas.push(s);
-      else if (!held.has(kekId))
-        throw new JobError(
-          'home_kek_missing',
-          `archive ${ref.id} has a home stanza under KEK ${kekId}, which the token does not hold`,
-        );
-      else
-        stanzas.push(
-          makeHomeStanza({ kekId: fromHex(to), wrapped: await home.rewrap(h.wrapped, kekId, to) }),
-        );
-    }
-    // The MAC does not cover home stanzas: the old MAC stays valid.
-    const headerBytes = encodeHeader(old.manifestBytes, stanzas, old.mac);
-    verifyRehomed(ref.id, old, await readHeader(exactReader(bufferSource(headerBytes))), to);
-    const tmp = await tempFileFor(ref.path);
-    try {
-      await tmp.write(headerBytes);
-      crashPoint('home:mid-write');
-      let bytes = headerBytes.length;
-      const buf = new Uint8Array(1 << 20);
-      for (let n = await readFull(src, buf); n > 0; n = await readFull(src, buf)) {
-        await tmp.write(buf.subarray(0, n));
-        bytes += n;
-      }
-      await tmp.finish();
-      if (bytes !== src.size - old.bytes.length + headerBytes.length)
-        throw new JobError('verify_failed', `archive ${ref.id} changed size while it was rewrapped`);
-      const back = await fileSource(tmp.tmp);
-      try {
-        const b = new Uint8Array(headerBytes.length);
-        if ((await readFull(back, b)) !== b.length || !equalCt(b, headerBytes))
-          throw new JobError('verify_failed', `archive ${ref.id}: the written header does not read back`);
-      } finally {
-        await back.close();
-      }
-      crashPoint('home:before-rename');
-      await tmp.commit();
-      crashPoint('home:after-rename');
-      return { id: ref.id, how: 'rewrapped', header: sha256Hex(headerBytes), bytes, path: ref.path };
-    } catch (e) {
-      await tmp.abort();
-      throw e;
-    }
-  } finally {
-    await src.close();
-  }
+      return stanzas;
+    },
+    check: (old, fresh) => verifyRehomed(ref.id, old, fresh, to),
+    fail: (why) => new JobError('verify_failed', `archive ${ref.id}: ${why}`),
+    faults: (step) => crashPoint(`home:${step}`),
+  });
+  const header = sha256Hex(r.header.bytes);
+  return r.changed
+    ? { id: ref.id, how: 'rewrapped', header, bytes: r.bytes, path: ref.path }
+    : { id: ref.id, how, header, bytes: 0, path: ref.path };
 }
 
 /** Everything but the home stanzas is byte-identical, and every home stanza names the new KEK. */

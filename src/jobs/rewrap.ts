@@ -5,8 +5,9 @@
  * self-contained. The old epoch's key exists only inside the station during the rotation ceremony,
  * so this is a library function the station calls with the old identity and the new public key.
  *
- * Crash safety (invariant 8): each archive is written to a temporary file beside it, fsynced,
- * checked and renamed over the original; directories are fsynced before a batch is recorded; a
+ * Crash safety (invariant 8): each archive's header is replaced through the archive module's one
+ * header-replacement path (`replaceHeader`): a temporary file beside it, fsynced, checked and renamed
+ * over the original; directories are fsynced before a batch is recorded; a
  * batch is recorded first in the audit log (one `rekey-rewrap-batch` entry) and then in the journal.
  * A rerun skips archives whose quorum stanza already names the new key id, so kill -9 at any point
  * followed by a rerun finishes the work with nothing rewrapped twice and nothing skipped.
@@ -20,27 +21,17 @@
  * if (!r.complete) throw new Error('keep the old shares: some archives are not rewrapped');
  * @module
  */
-import { createHash, randomBytes } from 'node:crypto';
+import { createHash } from 'node:crypto';
 import { mkdirSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { ArchiveError } from '../archive/errors.ts';
-import {
-  bodyContext,
-  encodeHeader,
-  type Header,
-  headerMac,
-  makeQuorumStanza,
-  parseQuorumStanza,
-  readHeader,
-  STANZA_QUORUM,
-  verifyHeaderMac,
-} from '../archive/header.ts';
-import { bufferSource, exactReader, fileSource, readFull } from '../archive/io.ts';
-import { recoverDek } from '../archive/open.ts';
+import { type Header, parseQuorumStanza, STANZA_QUORUM, verifyHeaderMac } from '../archive/header.ts';
+import { fileSource } from '../archive/io.ts';
+import { inPlace, quorumStanzas, replaceHeader } from '../archive/rekey.ts';
 import { equalCt, toHex } from '../crypto/bytes.ts';
-import { BODY_HEADER_SIZE, verifyBodyHeader } from '../crypto/chunked.ts';
 import type { JsonValue } from '../crypto/jcs.ts';
 import { type Identity, keyId as keyIdOf } from '../crypto/keys.ts';
+import { removeStaleTemps } from '../fs/durable.ts';
 import type { Store } from '../store/index.ts';
 import {
   type ArchiveRef,
@@ -54,8 +45,6 @@ import {
   newCounters,
   pool,
   progressLine,
-  removeStaleTemps,
-  tempFileFor,
 } from './common.ts';
 
 export interface RewrapRecipient {
@@ -174,7 +163,7 @@ export async function rewrapJob(opts: RewrapJobOptions): Promise<RewrapResult> {
     const counters = newCounters();
     const failed: ArchiveFailure[] = [];
     const todo = opts.archives.filter((a) => !done.has(a.id));
-    await removeStaleTemps(todo.map((a) => a.path));
+    await removeStaleTemps(todo.map((a) => dirname(a.path)));
     counters.skipped += opts.archives.length - todo.length;
     const total = opts.archives.length;
     const bar = progressLine(`rewrap ${opts.domain}`, total, opts.progress);
@@ -263,82 +252,30 @@ async function rewrapFile(
   const src = await fileSource(ref.path).catch((e) => {
     throw new JobError('archive_unreadable', `cannot open archive ${ref.id}: ${describeError(e).code}`);
   });
-  try {
-    const readExact = exactReader(src);
-    const old = await readHeader(readExact);
-    if (old.manifest.domain !== domain)
-      throw new JobError('wrong_domain', `archive ${ref.id} belongs to domain "${old.manifest.domain}"`);
-    const quorum = old.stanzas.filter((s) => s.type === STANZA_QUORUM).map((s) => parseQuorumStanza(s.body));
-    if (quorum.some((q) => equalCt(q.keyId, newKid)))
-      return { id: ref.id, how: 'found', header: sha256Hex(old.bytes), bytes: 0, path: ref.path };
-    let unlocked: Awaited<ReturnType<typeof recoverDek>>;
-    try {
-      unlocked = await recoverDek(old, { identities });
-    } catch (e) {
-      if (e instanceof ArchiveError && e.code === 'no_matching_stanza')
-        throw new JobError('no_old_key', `archive ${ref.id} has no quorum stanza for the old epoch key`);
-      throw e;
-    }
-    const dek = unlocked.dek;
-    try {
-      const bodyHeader = await readExact(BODY_HEADER_SIZE);
-      // The body must belong to this DEK before we vouch for it under the new key.
-      verifyBodyHeader(dek, bodyContext(old.manifestBytes), bodyHeader);
-      const kept = old.stanzas.filter((s) => s.type !== STANZA_QUORUM);
-      const stanzas = [
-        await makeQuorumStanza(
-          old.manifest,
-          old.manifestBytes,
-          dek,
-          recipient.publicKey,
-          recipient.epoch,
-          new Uint8Array(randomBytes(64)),
-        ),
-        ...kept,
-      ];
-      const headerBytes = encodeHeader(
-        old.manifestBytes,
-        stanzas,
-        headerMac(dek, old.version, old.manifestBytes, stanzas),
-      );
-      verifyNewHeader(
-        ref.id,
-        old,
-        await readHeader(exactReader(bufferSource(headerBytes))),
-        dek,
-        recipient,
-        newKid,
-      );
-      const tmp = await tempFileFor(ref.path);
-      try {
-        await tmp.write(headerBytes);
-        crashPoint('rewrap:mid-write');
-        await tmp.write(bodyHeader);
-        let bytes = headerBytes.length + bodyHeader.length;
-        const buf = new Uint8Array(1 << 20);
-        for (let n = await readFull(src, buf); n > 0; n = await readFull(src, buf)) {
-          await tmp.write(buf.subarray(0, n));
-          bytes += n;
-        }
-        await tmp.finish();
-        if (bytes !== src.size - old.bytes.length + headerBytes.length)
-          throw new JobError('verify_failed', `archive ${ref.id} changed size while it was rewrapped`);
-        await checkWritten(ref.id, tmp.tmp, headerBytes);
-        crashPoint('rewrap:before-rename');
-        await tmp.commit();
-        crashPoint('rewrap:after-rename');
-        return { id: ref.id, how: 'rewrapped', header: sha256Hex(headerBytes), bytes, path: ref.path };
-      } catch (e) {
-        await tmp.abort();
-        throw e;
-      }
-    } finally {
-      dek.fill(0);
-    }
-  } finally {
-    await src.close();
-  }
+  const r = await replaceHeader(src, inPlace(ref.path, { syncDir: false }), {
+    done(old) {
+      if (old.manifest.domain !== domain)
+        throw new JobError('wrong_domain', `archive ${ref.id} belongs to domain "${old.manifest.domain}"`);
+      return quorumOf(old).some((q) => equalCt(q.keyId, newKid));
+    },
+    unlock: { identities },
+    stanzas: quorumStanzas([recipient]),
+    check: (old, fresh, dek) => verifyNewHeader(ref.id, old, fresh, dek!, recipient, newKid),
+    fail: (why) => new JobError('verify_failed', `archive ${ref.id}: ${why}`),
+    faults: (step) => crashPoint(`rewrap:${step}`),
+  }).catch((e) => {
+    if (e instanceof ArchiveError && e.code === 'no_matching_stanza')
+      throw new JobError('no_old_key', `archive ${ref.id} has no quorum stanza for the old epoch key`);
+    throw e;
+  });
+  const header = sha256Hex(r.header.bytes);
+  return r.changed
+    ? { id: ref.id, how: 'rewrapped', header, bytes: r.bytes, path: ref.path }
+    : { id: ref.id, how: 'found', header, bytes: 0, path: ref.path };
 }
+
+const quorumOf = (h: Header) =>
+  h.stanzas.filter((s) => s.type === STANZA_QUORUM).map((s) => parseQuorumStanza(s.body));
 
 /**
  * What the station can verify of a new header without the new private key (which it no longer holds
@@ -360,9 +297,9 @@ function verifyNewHeader(
   } catch {
     throw fail('header MAC does not verify');
   }
-  const q = fresh.stanzas.filter((s) => s.type === STANZA_QUORUM);
+  const q = quorumOf(fresh);
   if (q.length !== 1) throw fail('expected exactly one quorum stanza');
-  const parsed = parseQuorumStanza(q[0]!.body);
+  const parsed = q[0]!;
   if (!equalCt(parsed.keyId, newKid) || parsed.epoch !== recipient.epoch)
     throw fail('quorum stanza names the wrong key or epoch');
   const keptOld = old.stanzas.filter((s) => s.type !== STANZA_QUORUM);
@@ -372,16 +309,4 @@ function verifyNewHeader(
     keptOld.some((s, i) => s.type !== keptNew[i]!.type || !equalCt(s.body, keptNew[i]!.body))
   )
     throw fail('other stanzas changed');
-}
-
-/** Reads the header back from the fsynced temporary file. */
-async function checkWritten(id: string, tmp: string, headerBytes: Uint8Array): Promise<void> {
-  const src = await fileSource(tmp);
-  try {
-    const b = new Uint8Array(headerBytes.length);
-    if ((await readFull(src, b)) !== b.length || !equalCt(b, headerBytes))
-      throw new JobError('verify_failed', `archive ${id}: the written header does not read back`);
-  } finally {
-    await src.close();
-  }
 }

@@ -118,5 +118,6 @@ export async function auditEntries(
 }
 
 export const inodes = (paths: string[]) => paths.map((p) => statSync(p).ino);
-export const tempsIn = (dir: string) => readdirSync(dir).filter((n) => n.endsWith('.jobtmp'));
+/** The durable write's temporaries (src/fs/durable.ts) left in `dir`. */
+export const tempsIn = (dir: string) => readdirSync(dir).filter((n) => /\.tmp-\d+-[0-9a-f]{12}$/.test(n));
 export const hex = toHex;
