@@ -1,5 +1,6 @@
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { rosterVersions } from '../../coordinator/repository.ts';
 import { parseKeyFile, parsePublicKey } from '../../crypto/keys.ts';
 import { archivesFromStore, homeRotateJob, keyAgeJob, rewrapJob } from '../../jobs/index.ts';
 import { writeJobMetrics } from '../../jobs/metrics.ts';
@@ -64,16 +65,7 @@ export const jobs: Command = {
     const store: Store = await openStore(storeOptionsFromEnv(dataDir));
     try {
       if (action === 'key-age') {
-        const rows = await store.db
-          .selectFrom('roster_versions')
-          .select('signed_json')
-          .orderBy('version')
-          .execute();
-        const { current } = verifyRosterChain(
-          rosterPin(values),
-          rows.map((r) => JSON.parse(r.signed_json)),
-          new Date(),
-        );
+        const { current } = verifyRosterChain(rosterPin(values), await rosterVersions(store.db), new Date());
         const r = await keyAgeJob({ store, roster: current.roster, actor });
         process.stdout.write(
           `checked ${r.domainsChecked} domains; rotation requests: ${r.requests.length === 0 ? 'none' : ''}\n`,
