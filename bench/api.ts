@@ -15,11 +15,11 @@ import { join } from 'node:path';
 import { serve } from '@hono/node-server';
 import { Hono } from 'hono';
 import { atomicFileSink, bufferSource, sealArchive } from '../src/archive/index.ts';
-import { recipientKeysHash, STATEMENT } from '../src/coordinator/protocol.ts';
 import { startServer } from '../src/coordinator/server.ts';
-import type { CeremonyView } from '../src/coordinator/service.ts';
 import { decide, release } from '../src/custodian/client.ts';
-import { buildWorld, type World } from '../src/demo/world.ts';
+import { buildDevDeployment, type DevDeployment } from '../src/devkit/deployment.ts';
+import { recipientKeysHash, STATEMENT } from '../src/protocol/statements.ts';
+import type { CeremonyView } from '../src/protocol/views.ts';
 import { requestUnlock, unlockAndRestore } from '../src/station/client.ts';
 import type { StoreOptions } from '../src/store/index.ts';
 
@@ -74,7 +74,13 @@ interface Signed {
 }
 
 /** The exact signed request a principal's client would send, without sending it. */
-async function presign(w: World, principal: string, method: 'GET' | 'POST', path: string, body?: unknown) {
+async function presign(
+  w: DevDeployment,
+  principal: string,
+  method: 'GET' | 'POST',
+  path: string,
+  body?: unknown,
+) {
   let out: Signed | undefined;
   const c = w.client(principal, async (_url, init) => {
     out = {
@@ -104,7 +110,7 @@ function row(store: string, what: string, r: AutocannonResult): Row {
 
 async function run(label: string, store: StoreOptions | undefined, dataDir: string, trivialUrl: string) {
   const rows: Row[] = [];
-  const w: World = await buildWorld({
+  const w: DevDeployment = await buildDevDeployment({
     dataDir,
     domains: ['land'],
     coolOffSeconds: 0,

@@ -6,11 +6,11 @@
  * and registering them; then the disaster: a station abroad asks to unlock `land`, three custodians
  * approve from their tokens, their clients check the quorum themselves and release, the station
  * restores and compares byte for byte. Every check must hold for exit 0; the directory stays.
+ * The deployment itself comes from src/devkit/ (buildDevDeployment); this module is the story.
  */
 import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { DEPLOYMENT_FILE, type DeploymentFile } from '../../ceremonies/env.ts';
 import { openHome } from '../../hsm/index.ts';
 import {
   ArchiveError,
@@ -21,17 +21,19 @@ import {
   openArchive,
   sealArchive,
 } from '../archive/index.ts';
-import { readBundle, verifyBundle, writeBundle } from '../audit/bundle.ts';
+import { readBundle, writeBundle } from '../audit/bundle.ts';
 import { rosterCheck } from '../audit/bundle-roster.ts';
 import { ceremonyPolicyCheck } from '../audit/ceremony-check.ts';
-import { STATEMENT } from '../coordinator/protocol.ts';
+import { verifyBundle } from '../audit/verify.ts';
 import { startServer } from '../coordinator/server.ts';
-import type { CeremonyView } from '../coordinator/service.ts';
 import { toHex } from '../crypto/bytes.ts';
 import { decide, pendingCeremonies, release } from '../custodian/client.ts';
+import { describeForCeremonies } from '../devkit/ceremonies.ts';
+import { buildDevDeployment, DEV_CUSTODIANS } from '../devkit/deployment.ts';
+import { STATEMENT } from '../protocol/statements.ts';
+import type { CeremonyView } from '../protocol/views.ts';
 import { requestUnlock, unlockAndRestore } from '../station/client.ts';
 import { businessRegisterJson, landRegisterCsv } from './registries.ts';
-import { buildWorld, DEMO_CUSTODIANS } from './world.ts';
 
 const MARKER = '.embassy-demo';
 
@@ -75,32 +77,27 @@ export async function runDemo(opts: DemoOptions): Promise<void> {
   step(
     'Key ceremonies: SoftHSM2 tokens, custodian keys in their tokens, 3-of-5 quorum keys, signed genesis roster',
   );
-  const world = await buildWorld({ dataDir: dir, domains: ['land', 'business'], log: say });
+  const deployment = await buildDevDeployment({ dataDir: dir, domains: ['land', 'business'], log: say });
   try {
-    for (const c of DEMO_CUSTODIANS) say(`${c.name.padEnd(12)} ${c.organisation}`);
+    for (const c of DEV_CUSTODIANS) say(`${c.name.padEnd(12)} ${c.organisation}`);
     say(
-      `genesis roster signed in all five custodian tokens; pin it out of band: --roster-pin ${world.rosterPin}`,
+      `genesis roster signed in all five custodian tokens; pin it out of band: --roster-pin ${deployment.rosterPin}`,
     );
     // So that `embassy ceremony run NAME --data-dir DIR` can run the next ceremonies here (dev PINs).
-    const deployment: DeploymentFile = {
-      format: 'data-embassy/ceremony-deployment/v1',
-      rosterPin: world.rosterPin,
-      station: { id: 'station-lux', keyFile: 'station-lux.pem' },
+    describeForCeremonies(deployment, {
       administrator: 'Demo ceremony administrator',
       witness: 'Demo internal witness',
-      dev: true,
-    };
-    writeFileSync(join(dir, DEPLOYMENT_FILE), `${JSON.stringify(deployment, null, 2)}\n`, { mode: 0o600 });
+    });
     check(
-      world.roster.domains.every((d) => d.epochs[0]!.shares.length === 5),
+      deployment.roster.domains.every((d) => d.epochs[0]!.shares.length === 5),
       'every custodian token holds a share of each domain',
     );
 
     step('Coordinator: Hono on a free port, SQLite store, audit log');
-    const server = await startServer(world.coordinator);
+    const server = await startServer(deployment.coordinator);
     say(`listening on ${server.url} (OpenAPI at ${server.url}/openapi.json)`);
     const fetch = undefined; // real HTTP
-    const client = (id: string) => world.client(id, fetch, server.url);
+    const client = (id: string) => deployment.client(id, fetch, server.url);
     try {
       step('Backup job seals the registries for their domains and registers them');
       const registries = join(dir, 'registries');
@@ -116,7 +113,7 @@ export async function runDemo(opts: DemoOptions): Promise<void> {
           data: businessRegisterJson(8000),
         },
       ];
-      const home = await openHome({ label: 'home', pin: world.pins['home']!.user });
+      const home = await openHome({ label: 'home', pin: deployment.pins['home']!.user });
       const job = client('backup-job');
       const ids = new Map<string, string>();
       try {
@@ -124,7 +121,7 @@ export async function runDemo(opts: DemoOptions): Promise<void> {
           writeFileSync(join(registries, s.file), s.data);
           const snapshotId = `${s.domain}-20261127-0001`;
           const out = join(store, `${snapshotId}.emb`);
-          const split = world.splits.get(s.domain)!;
+          const split = deployment.splits.get(s.domain)!;
           const res = await sealArchive(
             await fileSource(join(registries, s.file)),
             await atomicFileSink(out, 0o644),
@@ -141,9 +138,9 @@ export async function runDemo(opts: DemoOptions): Promise<void> {
               home: [homeWrapper(home)],
               maker: {
                 signer: 'job/backup-job',
-                rosterId: world.rosterPin,
+                rosterId: deployment.rosterPin,
                 sequence: i + 1,
-                sign: world.job.sign,
+                sign: deployment.job.sign,
               },
             },
           );
@@ -169,13 +166,13 @@ export async function runDemo(opts: DemoOptions): Promise<void> {
         home.close();
       }
 
-      await world.coordinator.checkpoint();
+      await deployment.coordinator.checkpoint();
       const trusted = await client('auditor-1').get<{ size: number; note: string }>('/v1/audit/checkpoint');
       writeFileSync(join(dir, 'auditor-trusted-checkpoint.txt'), trusted.note);
       say(`an external auditor keeps the signed checkpoint of size ${trusted.size} as a trust anchor`);
 
       step('Disaster: every system at home is down. The station abroad asks to unlock "land"');
-      const station = { id: 'station-lux', roster: world.roster, client: client('station-lux') };
+      const station = { id: 'station-lux', roster: deployment.roster, client: client('station-lux') };
       const { ceremony, keys } = await requestUnlock(station, {
         domain: 'land',
         epoch: 1,
@@ -194,10 +191,10 @@ export async function runDemo(opts: DemoOptions): Promise<void> {
       step('Custodians review the request from their clients and approve in their tokens');
       const custodian = (id: string) => ({
         id,
-        roster: world.roster,
+        roster: deployment.roster,
         client: client(id),
-        token: world.custodians.get(id)!.token,
-        journal: world.custodians.get(id)!.journal,
+        token: deployment.custodians.get(id)!.token,
+        journal: deployment.custodians.get(id)!.journal,
       });
       const seen = await pendingCeremonies(custodian('custodian-2'));
       const mine = seen.find((c) => c.id === ceremony.id)!;
@@ -212,7 +209,7 @@ export async function runDemo(opts: DemoOptions): Promise<void> {
       for (const id of approvers) {
         const v = await decide(custodian(id), ceremony.id, 'approve');
         lastApproval = performance.now();
-        const c = DEMO_CUSTODIANS.find((x) => x.id === id)!;
+        const c = DEV_CUSTODIANS.find((x) => x.id === id)!;
         say(
           `${c.name} (${c.organisation}) approved: ${v.verdict.approvers.length} approvals, ${v.verdict.organisations.length} organisations → ${v.verdict.state}`,
         );
@@ -254,7 +251,7 @@ export async function runDemo(opts: DemoOptions): Promise<void> {
         after.state === 'done' && after.releases.length === 0,
         'the ceremony is closed and the coordinator deleted the wrapped shares',
       );
-      const quorumLand = world.splits.get('land')!;
+      const quorumLand = deployment.splits.get('land')!;
       const other = await openArchive(
         await fileSource(join(store, `${ids.get('business')}.emb`)),
         await atomicFileSink(join(restoredDir, 'x')),
@@ -266,12 +263,12 @@ export async function runDemo(opts: DemoOptions): Promise<void> {
         (e: unknown) => e instanceof ArchiveError && e.code === 'no_matching_stanza',
       );
       check(
-        other && toHex(quorumLand.keyId) !== toHex(world.splits.get('business')!.keyId),
+        other && toHex(quorumLand.keyId) !== toHex(deployment.splits.get('business')!.keyId),
         'the business archive stays sealed: domains have separate quorum keys',
       );
 
       step('Routine restore at home: the home HSM opens the business archive without a ceremony');
-      const home2 = await openHome({ label: 'home', pin: world.pins['home']!.user });
+      const home2 = await openHome({ label: 'home', pin: deployment.pins['home']!.user });
       try {
         const out = join(restoredDir, 'business-register.json');
         await openArchive(
@@ -305,11 +302,11 @@ export async function runDemo(opts: DemoOptions): Promise<void> {
 
       step('The auditor exports the log and verifies it offline, with its own anchors');
       const bundlePath = join(dir, 'audit-bundle.json');
-      const exported = await writeBundle(world.store, bundlePath);
+      const exported = await writeBundle(deployment.store, bundlePath);
       const roster = rosterCheck();
       const report = verifyBundle(await readBundle(bundlePath), {
         logKey: readFileSync(join(dir, 'log-key.vkey'), 'utf8').trim(),
-        rosterPin: world.rosterPin,
+        rosterPin: deployment.rosterPin,
         trustedCheckpoint: readFileSync(join(dir, 'auditor-trusted-checkpoint.txt'), 'utf8'),
         resolveKey: roster.resolveKey,
         checks: [roster.check, ceremonyPolicyCheck()],
@@ -333,7 +330,7 @@ export async function runDemo(opts: DemoOptions): Promise<void> {
       for (const [title, ms] of timings) opts.log(`  ${(ms / 1000).toFixed(2).padStart(6)} s  ${title}`);
       opts.log(`  ${((performance.now() - t0) / 1000).toFixed(2).padStart(6)} s  total`);
       opts.log(
-        `  approved and released by: ${approvers.map((a) => DEMO_CUSTODIANS.find((c) => c.id === a)!.name).join(', ')}`,
+        `  approved and released by: ${approvers.map((a) => DEV_CUSTODIANS.find((c) => c.id === a)!.name).join(', ')}`,
       );
       opts.log(`  last approval → first restored byte: ${firstByte.toFixed(0)} ms`);
       opts.log(
@@ -343,6 +340,6 @@ export async function runDemo(opts: DemoOptions): Promise<void> {
       await server.close();
     }
   } finally {
-    await world.close();
+    await deployment.close();
   }
 }

@@ -1,7 +1,9 @@
 /** A rehearsal deployment per test file (PKCS#11 state is per process; vitest runs files in forks). */
 import { rmSync } from 'node:fs';
-import { type CeremonyEnv, createRehearsal, openDeployment } from '../../ceremonies/index.ts';
+import { type CeremonyEnv, openDeployment } from '../../ceremonies/index.ts';
 import { entries, treeHead } from '../../src/audit/log.ts';
+import { createRehearsal } from '../../src/devkit/ceremonies.ts';
+import { readDevKeyFile, softwareSigner } from '../../src/devkit/signers.ts';
 
 export async function rehearsal(opts: { domains?: string[]; absent?: string[] } = {}) {
   const dataDir = await createRehearsal({ domains: opts.domains ?? ['land'] });
@@ -29,7 +31,7 @@ export async function auditEntries(env: CeremonyEnv, kind: string) {
 
 /**
  * Seals `data` for a domain's live epoch into DIR/embassy-store and registers it. Test fixture: the
- * row is written directly (a rehearsal keeps no backup-job key), with its audit entry.
+ * row and its audit entry are written directly, not through the coordinator's snapshot route.
  */
 export async function sealSnapshot(env: CeremonyEnv, domain: string, id: string, data: Uint8Array) {
   const { appendEntry } = await import('../../src/audit/log.ts');
@@ -41,14 +43,11 @@ export async function sealSnapshot(env: CeremonyEnv, domain: string, id: string,
   const dir = join(env.dataDir, 'embassy-store');
   mkdirSync(dir, { recursive: true });
   const path = join(dir, id);
-  // The rehearsal's backup-job key (buildWorld writes it): the archive carries the job's maker
+  // The rehearsal's backup-job key (buildDevDeployment writes it): the archive carries the job's maker
   // signature and the row its signed registration, as the station checks both (docs/DECISIONS.md#d4).
-  const { createPrivateKey, sign: nodeSign } = await import('node:crypto');
-  const { readFileSync } = await import('node:fs');
   const { signStatement } = await import('../../src/crypto/statement.ts');
-  const { STATEMENT } = await import('../../src/coordinator/protocol.ts');
-  const jobKey = createPrivateKey(readFileSync(join(env.dataDir, 'backup-job.pem')));
-  const sign = async (p: Uint8Array) => new Uint8Array(nodeSign(null, p, jobKey));
+  const { STATEMENT } = await import('../../src/protocol/statements.ts');
+  const sign = softwareSigner(readDevKeyFile(join(env.dataDir, 'backup-job.pem')));
   const rosterId = (await import('../../src/roster/index.ts')).rosterIdHex(env.roster());
   const seq = Date.now() * 1000 + Math.floor(Math.random() * 1000);
   const res = await sealArchive(bufferSource(data), await atomicFileSink(path, 0o644), {

@@ -1,19 +1,26 @@
-/** An in-process deployment for HTTP-level tests: the real Hono app, requests through app.request. */
+/**
+ * An in-process development deployment (src/devkit/) for HTTP-level tests: the real Hono app,
+ * requests through app.request, on SQLite or PostgreSQL (a random schema, dropped by `cleanup`).
+ */
 import { createHash, randomBytes } from 'node:crypto';
 import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { atomicFileSink, bufferSource, sealArchive } from '../../src/archive/index.ts';
 import { createApp } from '../../src/coordinator/app.ts';
-import type { Fetch } from '../../src/coordinator/client.ts';
-import { STATEMENT } from '../../src/coordinator/protocol.ts';
-import { buildWorld, type World, type WorldOptions } from '../../src/demo/world.ts';
+import {
+  buildDevDeployment,
+  type DevDeployment,
+  type DevDeploymentOptions,
+} from '../../src/devkit/deployment.ts';
+import type { Fetch } from '../../src/protocol/client.ts';
+import { STATEMENT } from '../../src/protocol/statements.ts';
 import type { StoreOptions } from '../../src/store/index.ts';
 
 export type Dialect = 'sqlite' | 'postgres';
 export const DIALECTS: Dialect[] = ['sqlite', 'postgres'];
 
-export interface TestWorld extends World {
+export interface TestWorld extends DevDeployment {
   app: ReturnType<typeof createApp>['app'];
   fetch: Fetch;
   archives: string;
@@ -26,7 +33,10 @@ export interface TestWorld extends World {
 
 let sequence = 0;
 
-export async function testWorld(dialect: Dialect, opts: Partial<WorldOptions> = {}): Promise<TestWorld> {
+export async function testWorld(
+  dialect: Dialect,
+  opts: Partial<DevDeploymentOptions> = {},
+): Promise<TestWorld> {
   const dataDir = mkdtempSync(join(tmpdir(), 'embassy-coord-'));
   const schema = `t_${randomBytes(6).toString('hex')}`;
   const store: StoreOptions | undefined =
@@ -37,7 +47,7 @@ export async function testWorld(dialect: Dialect, opts: Partial<WorldOptions> = 
           origin: 'data-embassy.example/audit',
         }
       : undefined;
-  const world = await buildWorld({
+  const world = await buildDevDeployment({
     dataDir,
     domains: ['land', 'business'],
     ...(store ? { store } : {}),

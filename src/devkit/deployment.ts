@@ -2,9 +2,19 @@
  * A complete development deployment in one directory: SoftHSM2 tokens (home, log, station,
  * custodians), custodian keys generated in their tokens, a key ceremony per domain with shares
  * imported into the tokens, a genesis roster signed by every root custodian's token, and the
- * coordinator on a store. The demo, the end-to-end tests and the API benchmark all build on it.
+ * coordinator on a store. The demo, the ceremony rehearsals, the end-to-end tests and the API
+ * benchmark all build on it; production code never imports it.
+ *
+ * @example
+ * const d = await buildDevDeployment({ dataDir: '/tmp/dev', domains: ['land'] });
+ * try {
+ *   const job = d.client('backup-job'); // signs requests with the job's development key
+ *   await job.get('/v1/roster');
+ * } finally {
+ *   await d.close();
+ * }
+ * @module
  */
-import { createPublicKey, generateKeyPairSync, type KeyObject, sign as nodeSign } from 'node:crypto';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import {
   type Custodian,
@@ -14,11 +24,11 @@ import {
   openCustodian,
   openLogToken,
 } from '../../hsm/index.ts';
-import { CheckpointSigner } from '../audit/checkpoint.ts';
-import { ed25519Signer, formatVerifierKey } from '../audit/note.ts';
-import { CoordinatorClient, type Fetch, type PayloadSigner } from '../coordinator/client.ts';
-import { Coordinator } from '../coordinator/service.ts';
+import { CheckpointSigner } from '../audit/signer.ts';
+import { Coordinator } from '../coordinator/index.ts';
 import { ReleaseJournal } from '../custodian/journal.ts';
+import { ed25519Signer, formatVerifierKey } from '../log/note.ts';
+import { CoordinatorClient, type Fetch, type PayloadSigner } from '../protocol/client.ts';
 import {
   assembleSignedRoster,
   buildGenesis,
@@ -32,14 +42,16 @@ import {
 } from '../roster/index.ts';
 import { type SplitResult, splitQuorumKey } from '../station/key-ceremony.ts';
 import { openStore, type Store, type StoreOptions } from '../store/index.ts';
+import { newDevKey, rosterSigningKey, softwareSigner, writeDevKeyFile } from './signers.ts';
 
-export interface WorldCustodian {
+export interface DevCustodian {
   id: string;
   name: string;
   organisation: string;
 }
 
-export const DEMO_CUSTODIANS: WorldCustodian[] = [
+/** Five custodians from three organisations (the demo's cast). */
+export const DEV_CUSTODIANS: DevCustodian[] = [
   { id: 'custodian-1', name: 'Kadri Tamm', organisation: 'Ministry of Justice' },
   { id: 'custodian-2', name: 'Jaan Saar', organisation: 'Ministry of Justice' },
   { id: 'custodian-3', name: 'Liis Kask', organisation: 'State Treasury' },
@@ -47,10 +59,10 @@ export const DEMO_CUSTODIANS: WorldCustodian[] = [
   { id: 'custodian-5', name: 'Anu Rebane', organisation: 'Information System Authority' },
 ];
 
-export interface WorldOptions {
+export interface DevDeploymentOptions {
   dataDir: string;
   store?: StoreOptions;
-  custodians?: WorldCustodian[];
+  custodians?: DevCustodian[];
   domains?: string[];
   threshold?: number;
   minOrganisations?: number;
@@ -62,18 +74,9 @@ export interface WorldOptions {
   extraStations?: string[];
   now?: () => Date;
   log?: (line: string) => void;
-  /** The station's Ed25519 signing key (default: a fresh one); ceremonies persist their own. */
-  stationKey?: KeyObject;
 }
 
-const ed25519 = () => generateKeyPairSync('ed25519');
-const rawEd25519 = (k: KeyObject) => new Uint8Array(k.export({ format: 'der', type: 'spki' }).subarray(12));
-const edSigner =
-  (k: KeyObject): PayloadSigner =>
-  async (p) =>
-    new Uint8Array(nodeSign(null, p, k));
-
-export interface World {
+export interface DevDeployment {
   dataDir: string;
   pins: DevPins;
   store: Store;
@@ -82,7 +85,7 @@ export interface World {
   roster: RosterDoc;
   rosterPin: string;
   splits: Map<string, SplitResult>;
-  custodians: Map<string, { info: WorldCustodian; token: Custodian; journal: ReleaseJournal }>;
+  custodians: Map<string, { info: DevCustodian; token: Custodian; journal: ReleaseJournal }>;
   station: { id: string; sign: PayloadSigner };
   job: { id: string; sign: PayloadSigner };
   auditor: { id: string; sign: PayloadSigner };
@@ -92,14 +95,15 @@ export interface World {
   close(): Promise<void>;
 }
 
-export async function buildWorld(opts: WorldOptions): Promise<World> {
+/** Builds a development deployment in `opts.dataDir` (SoftHSM2 tokens are created there). */
+export async function buildDevDeployment(opts: DevDeploymentOptions): Promise<DevDeployment> {
   const log = opts.log ?? (() => {});
-  const list = opts.custodians ?? DEMO_CUSTODIANS;
+  const list = opts.custodians ?? DEV_CUSTODIANS;
   const threshold = opts.threshold ?? 3;
   const now = opts.now ?? (() => new Date());
   const tokens = await initDevTokens({ dataDir: opts.dataDir, custodians: list.length });
   const pins = JSON.parse(readFileSync(tokens.pinsPath, 'utf8')) as DevPins;
-  const custodians: World['custodians'] = new Map();
+  const custodians: DevDeployment['custodians'] = new Map();
   const keys = new Map<string, Awaited<ReturnType<Custodian['setup']>>>();
   for (const c of list) {
     const token = await openCustodian({ label: c.id, pin: pins[c.id]!.user });
@@ -141,23 +145,17 @@ export async function buildWorld(opts: WorldOptions): Promise<World> {
       `key ceremony ${domain}: quorum key ${Buffer.from(split.keyId).toString('hex')}, ${split.shares.length} shares imported`,
     );
   }
-  const station = opts.stationKey
-    ? { privateKey: opts.stationKey, publicKey: createPublicKey(opts.stationKey) }
-    : ed25519();
-  const job = ed25519();
-  const auditor = ed25519();
-  // Development only: the software principals' keys as PKCS#8 files (mode 0600), so the CLI can act
-  // as them against this deployment (`--key DIR/station-lux.pem`). Production stations keep theirs in HSMs.
+  const station = newDevKey();
+  const job = newDevKey();
+  const auditor = newDevKey();
+  // The software principals' key files, so the CLI can act as them against this deployment.
   for (const [name, k] of [
     ['station-lux', station],
     ['backup-job', job],
     ['auditor-1', auditor],
-  ] as const) {
-    writeFileSync(`${opts.dataDir}/${name}.pem`, k.privateKey.export({ format: 'pem', type: 'pkcs8' }), {
-      mode: 0o600,
-    });
-  }
-  const extraStations = new Map((opts.extraStations ?? []).map((id) => [id, ed25519()] as const));
+  ] as const)
+    writeDevKeyFile(`${opts.dataDir}/${name}.pem`, k.privateKey);
+  const extraStations = new Map((opts.extraStations ?? []).map((id) => [id, newDevKey()] as const));
   const issuedAt = new Date(Math.floor(now().getTime() / 1000) * 1000);
   const doc = buildGenesis({
     issuedAt,
@@ -179,29 +177,20 @@ export async function buildWorld(opts: WorldOptions): Promise<World> {
         id: 'station-lux',
         name: 'Recovery station, Luxembourg',
         organisation: 'Information System Authority',
-        signingKey: {
-          alg: 'ed25519',
-          publicKey: Buffer.from(rawEd25519(station.publicKey)).toString('base64url'),
-        },
+        signingKey: rosterSigningKey(station.publicKey),
       },
       ...[...extraStations].map(([id, k]) => ({
         id,
         name: `Recovery station ${id}`,
         organisation: 'Information System Authority',
-        signingKey: {
-          alg: 'ed25519' as const,
-          publicKey: Buffer.from(rawEd25519(k.publicKey)).toString('base64url'),
-        },
+        signingKey: rosterSigningKey(k.publicKey),
       })),
     ],
     jobs: [
       {
         id: 'backup-job',
         name: 'Nightly backup',
-        signingKey: {
-          alg: 'ed25519',
-          publicKey: Buffer.from(rawEd25519(job.publicKey)).toString('base64url'),
-        },
+        signingKey: rosterSigningKey(job.publicKey),
         domains: [...splits.keys()],
       },
     ],
@@ -209,10 +198,7 @@ export async function buildWorld(opts: WorldOptions): Promise<World> {
       {
         id: 'auditor-1',
         name: 'External crypto auditor',
-        signingKey: {
-          alg: 'ed25519',
-          publicKey: Buffer.from(rawEd25519(auditor.publicKey)).toString('base64url'),
-        },
+        signingKey: rosterSigningKey(auditor.publicKey),
       },
     ],
     log: { origin: 'data-embassy.example/audit', key: Buffer.from(logKey).toString('base64url') },
@@ -258,7 +244,7 @@ export async function buildWorld(opts: WorldOptions): Promise<World> {
   writeFileSync(`${opts.dataDir}/roster-pin`, `${rosterPin}\n`);
   const store = await openStore(opts.store ?? { dataDir: opts.dataDir, origin: doc.log.origin });
   // The checkpoint key lives in the `log` token; the last signed (size, root) in a file outside the
-  // database (DESIGN decision 6), so a rolled-back database cannot make the log sign a fork.
+  // database (docs/DECISIONS.md#d6), so a rolled-back database cannot make the log sign a fork.
   const origin = doc.log.origin;
   const statePath = `${opts.dataDir}/checkpoint-state`;
   if (!existsSync(statePath)) await CheckpointSigner.init(statePath, origin);
@@ -270,11 +256,11 @@ export async function buildWorld(opts: WorldOptions): Promise<World> {
   writeFileSync(`${opts.dataDir}/log-key.vkey`, `${formatVerifierKey(origin, logKey)}\n`);
   const coordinator = await Coordinator.open(store, { rosterPin, genesis: signed, now, checkpointer });
   const signers = new Map<string, { signer: string; sign: PayloadSigner }>([
-    ['station-lux', { signer: 'station/station-lux', sign: edSigner(station.privateKey) }],
-    ['backup-job', { signer: 'job/backup-job', sign: edSigner(job.privateKey) }],
-    ['auditor-1', { signer: 'auditor/auditor-1', sign: edSigner(auditor.privateKey) }],
+    ['station-lux', { signer: 'station/station-lux', sign: softwareSigner(station.privateKey) }],
+    ['backup-job', { signer: 'job/backup-job', sign: softwareSigner(job.privateKey) }],
+    ['auditor-1', { signer: 'auditor/auditor-1', sign: softwareSigner(auditor.privateKey) }],
     ...[...extraStations].map(
-      ([id, k]) => [id, { signer: `station/${id}`, sign: edSigner(k.privateKey) }] as const,
+      ([id, k]) => [id, { signer: `station/${id}`, sign: softwareSigner(k.privateKey) }] as const,
     ),
     ...list.map(
       (c) => [c.id, { signer: `custodian/${c.id}`, sign: tokenSigner(custodians.get(c.id)!.token) }] as const,
@@ -296,7 +282,7 @@ export async function buildWorld(opts: WorldOptions): Promise<World> {
     logToken,
     client(principal, fetch, baseUrl = 'http://coordinator.invalid') {
       const s = signers.get(principal);
-      if (!s) throw new Error(`no principal ${principal} in this world`);
+      if (!s) throw new Error(`no principal ${principal} in this deployment`);
       return new CoordinatorClient({
         baseUrl,
         principal,

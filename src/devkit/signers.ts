@@ -1,0 +1,43 @@
+/**
+ * Development signers: software Ed25519 keys for the principals a development deployment registers
+ * besides the custodians (stations, the backup job, the auditor), their request signers, and their
+ * key files, so the CLI can act as them (`--key DIR/station-lux.pem`). Production stations and jobs
+ * keep their keys in HSMs; custodians sign in their tokens even in development.
+ *
+ * @example
+ * const key = newDevKey();
+ * writeDevKeyFile(`${dir}/station-lux.pem`, key.privateKey);
+ * const sign = softwareSigner(readDevKeyFile(`${dir}/station-lux.pem`));
+ * @module
+ */
+import { createPrivateKey, generateKeyPairSync, type KeyObject, sign as nodeSign } from 'node:crypto';
+import { readFileSync, writeFileSync } from 'node:fs';
+import type { PayloadSigner } from '../protocol/client.ts';
+
+export interface DevKey {
+  privateKey: KeyObject;
+  publicKey: KeyObject;
+}
+
+/** A fresh Ed25519 key pair. */
+export const newDevKey = (): DevKey => generateKeyPairSync('ed25519');
+
+/** Signs request and statement payloads with a software Ed25519 key. */
+export const softwareSigner =
+  (privateKey: KeyObject): PayloadSigner =>
+  async (p) =>
+    new Uint8Array(nodeSign(null, p, privateKey));
+
+/** The roster's `signingKey` entry for a software Ed25519 key (raw 32-byte key, base64url). */
+export const rosterSigningKey = (publicKey: KeyObject) => ({
+  alg: 'ed25519' as const,
+  publicKey: publicKey.export({ format: 'der', type: 'spki' }).subarray(12).toString('base64url'),
+});
+
+/** Writes a private key as PKCS#8 PEM, mode 0600 (development only). */
+export function writeDevKeyFile(path: string, privateKey: KeyObject): void {
+  writeFileSync(path, privateKey.export({ format: 'pem', type: 'pkcs8' }), { mode: 0o600 });
+}
+
+/** Reads a key file written by {@link writeDevKeyFile}. */
+export const readDevKeyFile = (path: string): KeyObject => createPrivateKey(readFileSync(path));
