@@ -1,45 +1,34 @@
 /**
  * The deployment a ceremony runs against: the station's signing key, the store and coordinator
  * (roster chain, snapshots, audit log), the custodians' tokens, and the people (administrator and
- * witness). `openDeployment(dataDir)` loads it from `DIR/ceremony-deployment.json`;
- * `createRehearsal()` builds a throwaway one on SoftHSM2 tokens (initDevTokens) for `--rehearse`.
+ * witness). `openDeployment(dataDir)` loads it from `DIR/ceremony-deployment.json`. A rehearsal
+ * is a throwaway development deployment that the caller builds ({@link BuildRehearsal}: the CLI
+ * injects src/devkit's), so ceremonies/ never imports development code.
  * @module
  */
-import {
-  createPrivateKey,
-  generateKeyPairSync,
-  type KeyObject,
-  sign as nodeSign,
-  randomBytes,
-} from 'node:crypto';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { createPrivateKey, type KeyObject, sign as nodeSign, randomBytes } from 'node:crypto';
+import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { type Custodian, initDevTokens, openCustodian, openLogToken, resolvePin } from '../hsm/index.ts';
-import { CheckpointSigner } from '../src/audit/checkpoint.ts';
-import { ed25519Signer } from '../src/audit/note.ts';
+import { type Custodian, openCustodian, openLogToken, resolvePin } from '../hsm/index.ts';
+import { CheckpointSigner } from '../src/audit/signer.ts';
 import { createApp } from '../src/coordinator/app.ts';
-import { CoordinatorClient, type PayloadSigner } from '../src/coordinator/client.ts';
-import { type Caller, Coordinator } from '../src/coordinator/service.ts';
+import type { Caller } from '../src/coordinator/caller.ts';
+import { Coordinator } from '../src/coordinator/index.ts';
 import { ReleaseJournal } from '../src/custodian/journal.ts';
-import { buildWorld, type WorldCustodian } from '../src/demo/world.ts';
+import { ed25519Signer } from '../src/log/note.ts';
+import { CoordinatorClient, type PayloadSigner } from '../src/protocol/client.ts';
 import { findCustodian, type RosterDoc, tokenSigner } from '../src/roster/index.ts';
 import { openStore, type Store, storeOptionsFromEnv } from '../src/store/index.ts';
-import { atomicWriteFile } from './persist.ts';
+import { type DeploymentFile, readDeploymentFile } from './deployment-file.ts';
 import { CeremonyError } from './types.ts';
 
-/** `DIR/ceremony-deployment.json`. */
-export interface DeploymentFile {
-  format: 'data-embassy/ceremony-deployment/v1';
-  /** rosterId (hex) of the pinned genesis roster. */
-  rosterPin: string;
-  station: { id: string; keyFile: string };
-  administrator: string;
-  witness: string;
-  /** Read PINs from DIR/dev-pins.json (SoftHSM2 development tokens only). */
-  dev: boolean;
-  pinFile?: string;
-}
+/**
+ * Builds a throwaway development deployment for a rehearsal (in `dataDir`, else a new temporary
+ * directory; an existing one is reused) and returns its data directory, which holds
+ * DIR/ceremony-deployment.json. Injected by the caller: `embassy ceremony run --rehearse` passes
+ * src/devkit's `createRehearsal`.
+ */
+export type BuildRehearsal = (opts: { dataDir?: string; log?: (line: string) => void }) => Promise<string>;
 
 /** What a step may ask of the people in the room; rehearsals answer automatically. */
 export type Confirm = (
@@ -72,8 +61,6 @@ export interface CeremonyEnv {
   now(): Date;
   close(): Promise<void>;
 }
-
-export const DEPLOYMENT_FILE = 'ceremony-deployment.json';
 
 const edSigner =
   (k: KeyObject): PayloadSigner =>
@@ -119,15 +106,7 @@ async function checkpointerOf(dir: string, origin: string, dep: DeploymentFile) 
 /** Loads the deployment of `dataDir` (DIR/ceremony-deployment.json). */
 export async function openDeployment(dataDir: string, opts: OpenOptions = {}): Promise<CeremonyEnv> {
   const dir = resolve(dataDir);
-  const path = join(dir, DEPLOYMENT_FILE);
-  if (!existsSync(path))
-    throw new CeremonyError(
-      'ceremony_precondition',
-      `${path} does not exist: describe the deployment (roster pin, station key) first, or use --rehearse`,
-    );
-  const dep = JSON.parse(readFileSync(path, 'utf8')) as DeploymentFile;
-  if (dep.format !== 'data-embassy/ceremony-deployment/v1')
-    throw new CeremonyError('ceremony_precondition', `${path} is not a ceremony deployment file`);
+  const dep = readDeploymentFile(dir);
   if (dep.dev) {
     const conf = join(dir, 'softhsm2.conf');
     if (existsSync(conf) && process.env['SOFTHSM2_CONF'] === undefined) process.env['SOFTHSM2_CONF'] = conf;
@@ -217,62 +196,4 @@ export async function openDeployment(dataDir: string, opts: OpenOptions = {}): P
     },
   };
   return env;
-}
-
-export interface RehearsalOptions {
-  /** Where to build it (default: a new temporary directory). */
-  dataDir?: string;
-  /** Domains with an epoch-1 key in the genesis roster (default `land`). */
-  domains?: string[];
-  /** Custodians in the genesis roster (default 5); one spare token more is created for enrolment. */
-  custodians?: number;
-  threshold?: number;
-  log?: (line: string) => void;
-}
-
-/**
- * A throwaway deployment on SoftHSM2 (initDevTokens): N custodian tokens plus one spare, a key per
- * domain, the genesis roster signed by every custodian token, a station key, and the store.
- * Returns the data directory; open it with {@link openDeployment}.
- */
-export async function createRehearsal(opts: RehearsalOptions = {}): Promise<string> {
-  const dataDir = resolve(opts.dataDir ?? mkdtempSync(join(tmpdir(), 'embassy-rehearsal-')));
-  mkdirSync(dataDir, { recursive: true });
-  if (existsSync(join(dataDir, DEPLOYMENT_FILE))) return dataDir;
-  const n = opts.custodians ?? 5;
-  await initDevTokens({ dataDir, custodians: n + 1 });
-  const names = ['Kadri Tamm', 'Jaan Saar', 'Liis Kask', 'Peeter Mägi', 'Anu Rebane', 'Mart Kull'];
-  const orgs = ['Ministry of Justice', 'State Treasury', 'Information System Authority'];
-  const custodians: WorldCustodian[] = Array.from({ length: n }, (_, i) => ({
-    id: `custodian-${i + 1}`,
-    name: names[i % names.length]!,
-    organisation: orgs[Math.floor(i / 2) % orgs.length]!,
-  }));
-  const stationKey = generateKeyPairSync('ed25519').privateKey;
-  const world = await buildWorld({
-    dataDir,
-    custodians,
-    domains: opts.domains ?? ['land'],
-    threshold: opts.threshold ?? 3,
-    stationKey,
-    ...(opts.log ? { log: opts.log } : {}),
-  });
-  const rosterPin = world.rosterPin;
-  await world.close();
-  atomicWriteFile(
-    join(dataDir, 'station-key.pem'),
-    stationKey.export({ format: 'pem', type: 'pkcs8' }).toString(),
-    0o600,
-  );
-  const dep: DeploymentFile = {
-    format: 'data-embassy/ceremony-deployment/v1',
-    rosterPin,
-    station: { id: 'station-lux', keyFile: 'station-key.pem' },
-    administrator: 'Rehearsal administrator',
-    witness: 'Rehearsal witness',
-    dev: true,
-  };
-  atomicWriteFile(join(dataDir, DEPLOYMENT_FILE), `${JSON.stringify(dep, null, 2)}\n`, 0o600);
-  writeFileSync(join(dataDir, 'REHEARSAL'), 'throwaway SoftHSM2 deployment for a ceremony rehearsal\n');
-  return dataDir;
 }

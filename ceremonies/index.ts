@@ -5,7 +5,8 @@
  * @example
  * listCeremonies();                        // [{ name: 'key-generation', title, purpose, steps }, …]
  * process.stdout.write(runbook('rotation'));
- * const r = await runCeremony('health-check', { rehearse: true, params: { domain: 'land' } });
+ * // a rehearsal on a development deployment (createRehearsal from src/devkit/ceremonies.ts):
+ * const r = await runCeremony('health-check', { rehearse: createRehearsal, params: { domain: 'land' } });
  * @module
  */
 import { rmSync } from 'node:fs';
@@ -16,17 +17,11 @@ import { ceremony as offboarding } from './definitions/offboarding.ts';
 import { ceremony as rotation } from './definitions/rotation.ts';
 import { ceremony as unlock } from './definitions/unlock.ts';
 import { type Ceremony, type EngineResult, type FailAt, runEngine } from './engine.ts';
-import {
-  type CeremonyEnv,
-  type Confirm,
-  createRehearsal,
-  openDeployment,
-  type RehearsalOptions,
-} from './env.ts';
+import { type BuildRehearsal, type CeremonyEnv, type Confirm, openDeployment } from './env.ts';
 import { renderRunbook } from './runbook.ts';
 import { type CeremonyDefinition, CeremonyError } from './types.ts';
 
-export { type CeremonyEnv, createRehearsal, openDeployment } from './env.ts';
+export { type BuildRehearsal, type CeremonyEnv, openDeployment } from './env.ts';
 export { renderRunbook } from './runbook.ts';
 export * from './types.ts';
 
@@ -77,10 +72,8 @@ export const runbook = (name: string): string => renderRunbook(definitionOf(name
 export interface RunCeremonyOptions {
   /** The deployment's data directory (DIR/ceremony-deployment.json); with `rehearse`, where to build the rehearsal (default: a temporary directory). */
   dataDir?: string;
-  /** Run on a throwaway SoftHSM2 deployment (initDevTokens) instead of the real one. */
-  rehearse?: boolean;
-  /** Rehearsal shape (custodians, domains, threshold). */
-  rehearsal?: Omit<RehearsalOptions, 'dataDir' | 'log'>;
+  /** Rehearse: run on the throwaway development deployment this builds instead of the real one. */
+  rehearse?: BuildRehearsal;
   /** Keep a rehearsal directory made in the temporary directory (default: removed afterwards). */
   keep?: boolean;
   /** Ceremony parameters, by the names the runbook lists (CLI strings are fine). */
@@ -115,8 +108,7 @@ export async function runCeremony(name: string, opts: RunCeremonyOptions = {}): 
   if (!env) {
     if (opts.rehearse) {
       temporary = opts.dataDir === undefined && !opts.keep;
-      dataDir = await createRehearsal({
-        ...(opts.rehearsal ?? {}),
+      dataDir = await opts.rehearse({
         ...(opts.dataDir ? { dataDir: opts.dataDir } : {}),
         ...(opts.log ? { log: opts.log } : {}),
       });

@@ -1,4 +1,5 @@
 import { listCeremonies, runbook, runCeremony } from '../../../ceremonies/index.ts';
+import { createRehearsal } from '../../devkit/ceremonies.ts';
 import { type Command, parse } from '../command.ts';
 import { UsageError } from '../errors.ts';
 
@@ -67,7 +68,8 @@ export const ceremony: Command = {
     const abort = flag(values.abort);
     const r = await runCeremony(name, {
       ...(values['data-dir'] ? { dataDir: values['data-dir'] } : {}),
-      ...(values.rehearse ? { rehearse: true } : {}),
+      // The rehearsal's development deployment comes from devkit, injected here: ceremonies/ never imports it.
+      ...(values.rehearse ? { rehearse: createRehearsal } : {}),
       ...(resume !== undefined ? { resume } : {}),
       ...(abort !== undefined ? { abort } : {}),
       ...(values.reason ? { abortReason: values.reason } : {}),
