@@ -22,6 +22,7 @@ import { recipientKeysHash, STATEMENT } from '../src/protocol/statements.ts';
 import type { CeremonyView } from '../src/protocol/views.ts';
 import { requestUnlock, unlockAndRestore } from '../src/station/client.ts';
 import type { StoreOptions } from '../src/store/index.ts';
+import { TEST_DATABASE_URL } from '../test/support/pg.ts';
 
 const require = createRequire(import.meta.url);
 const autocannon = require('autocannon') as (opts: Record<string, unknown>) => Promise<AutocannonResult>;
@@ -281,7 +282,7 @@ async function run(label: string, store: StoreOptions | undefined, dataDir: stri
 async function pgReachable(): Promise<boolean> {
   const pg = await import('pg');
   const c = new pg.default.Client({
-    connectionString: 'postgres://postgres@127.0.0.1:5432/test',
+    connectionString: TEST_DATABASE_URL,
     connectionTimeoutMillis: 1000,
   });
   try {
@@ -308,7 +309,7 @@ try {
       await run(
         'postgres',
         {
-          databaseUrl: 'postgres://postgres@127.0.0.1:5432/test',
+          databaseUrl: TEST_DATABASE_URL,
           schema,
           origin: 'data-embassy.example/audit',
         },
@@ -317,7 +318,7 @@ try {
       ),
     );
     const pg = await import('pg');
-    const c = new pg.default.Client({ connectionString: 'postgres://postgres@127.0.0.1:5432/test' });
+    const c = new pg.default.Client({ connectionString: TEST_DATABASE_URL });
     await c.connect();
     await c.query(`drop schema if exists ${schema} cascade`);
     await c.end();

@@ -187,8 +187,7 @@ row('Ed25519 statement verify (payload + node:crypto)', now() - t, S);
 
 // ---- durable appends (Part 2) ----
 const APPENDS = Number(process.env.BENCH_AUDIT_APPENDS ?? 2000);
-const PG_URL =
-  process.env.BENCH_AUDIT_PG_URL ?? process.env.DATABASE_URL ?? TEST_DATABASE_URL;
+const PG_URL = process.env.BENCH_AUDIT_PG_URL ?? process.env.DATABASE_URL ?? TEST_DATABASE_URL;
 const appendRows: [string, string, string, string][] = [];
 
 async function benchAppends(label: string, store: Store): Promise<void> {

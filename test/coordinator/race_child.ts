@@ -6,8 +6,9 @@
  */
 import { existsSync, readFileSync } from 'node:fs';
 import { createApp } from '../../src/coordinator/app.ts';
-import { Coordinator } from '../../src/coordinator/service.ts';
+import { Coordinator } from '../../src/coordinator/index.ts';
 import { openStore } from '../../src/store/index.ts';
+import { TEST_DATABASE_URL } from '../support/pg.ts';
 
 const [schema, rosterPin, file, go] = process.argv.slice(2) as [string, string, string, string];
 const requests = JSON.parse(readFileSync(file, 'utf8')) as {
@@ -16,7 +17,7 @@ const requests = JSON.parse(readFileSync(file, 'utf8')) as {
   init: RequestInit & { headers: Record<string, string> };
 }[];
 const store = await openStore({
-  databaseUrl: 'postgres://postgres@127.0.0.1:5432/test',
+  databaseUrl: TEST_DATABASE_URL,
   schema,
   origin: 'data-embassy.example/audit',
 });

@@ -16,6 +16,7 @@ import {
 import type { Fetch } from '../../src/protocol/client.ts';
 import { STATEMENT } from '../../src/protocol/statements.ts';
 import type { StoreOptions } from '../../src/store/index.ts';
+import { TEST_DATABASE_URL } from '../support/pg.ts';
 
 export type Dialect = 'sqlite' | 'postgres';
 export const DIALECTS: Dialect[] = ['sqlite', 'postgres'];
@@ -42,7 +43,7 @@ export async function testWorld(
   const store: StoreOptions | undefined =
     dialect === 'postgres'
       ? {
-          databaseUrl: 'postgres://postgres@127.0.0.1:5432/test',
+          databaseUrl: TEST_DATABASE_URL,
           schema,
           origin: 'data-embassy.example/audit',
         }
@@ -102,7 +103,7 @@ export async function testWorld(
       await world.close();
       if (dialect === 'postgres') {
         const pg = await import('pg');
-        const c = new pg.default.Client({ connectionString: 'postgres://postgres@127.0.0.1:5432/test' });
+        const c = new pg.default.Client({ connectionString: TEST_DATABASE_URL });
         await c.connect();
         await c.query(`drop schema if exists ${schema} cascade`);
         await c.end();

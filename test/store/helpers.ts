@@ -6,8 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pg from 'pg';
 import { openStore, type Store, type StoreOptions } from '../../src/store/index.ts';
-
-export const PG_URL = process.env.TEST_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
+import { TEST_DATABASE_URL } from '../support/pg.ts';
 
 /** One test database, reopenable (same file or schema) until `cleanup`. */
 export interface TestDb {
@@ -40,13 +39,13 @@ export const postgresFactory: Factory = {
   name: 'postgres',
   create() {
     const schema = `t_${randomBytes(6).toString('hex')}`;
-    const options = { databaseUrl: PG_URL, schema };
+    const options = { databaseUrl: TEST_DATABASE_URL, schema };
     return {
       dialect: 'postgres',
       options,
       open: (extra = {}) => openStore({ ...options, ...extra }),
       cleanup: async () => {
-        const c = new pg.Client({ connectionString: PG_URL });
+        const c = new pg.Client({ connectionString: TEST_DATABASE_URL });
         await c.connect();
         try {
           await c.query(`drop schema if exists "${schema}" cascade`);
