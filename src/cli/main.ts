@@ -2,8 +2,8 @@
  * `embassy`: a thin shell over the library. It parses arguments, calls one function, prints the
  * result; every failure is one line on stderr and a non-zero exit, never a stack trace.
  */
+import { describeError } from '../errors.ts';
 import type { Command } from './command.ts';
-import { describeError } from './errors.ts';
 
 /**
  * Commands load on demand: `embassy seal` should not pay for the coordinator, the database drivers
