@@ -15,7 +15,7 @@ import {
   zeroizeCeremonyKeys,
 } from '../hsm/index.ts';
 import { appendEntry } from '../src/audit/log.ts';
-import { recipientKeysHash } from '../src/coordinator/protocol.ts';
+import { recipientKeysHash } from '../src/protocol/statements.ts';
 import { toHex } from '../src/crypto/bytes.ts';
 import type { JsonValue } from '../src/crypto/jcs.ts';
 import { formatPublicKey, type Identity, parsePublicKey } from '../src/crypto/keys.ts';

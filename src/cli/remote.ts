@@ -6,7 +6,7 @@
 import { createPrivateKey, sign as nodeSign } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { openCustodian } from '../../hsm/index.ts';
-import { CoordinatorClient, type PayloadSigner } from '../coordinator/client.ts';
+import { CoordinatorClient, type PayloadSigner } from '../protocol/client.ts';
 import { principalKey, type RosterDoc, tokenSigner, verifyRosterChain } from '../roster/index.ts';
 import { UsageError } from './errors.ts';
 import { dataDirOf, type HsmArgs, tokenAccess } from './hsm.ts';

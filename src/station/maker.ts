@@ -6,7 +6,7 @@
  * back by the foreign data centre is refused.
  */
 import { ArchiveError, checkMakerFacts, type MakerFacts } from '../archive/index.ts';
-import { type SnapshotBody, STATEMENT } from '../coordinator/protocol.ts';
+import { type SnapshotBody, STATEMENT } from '../protocol/statements.ts';
 import { type Statement, verifyStatement } from '../crypto/statement.ts';
 import { jobMaySeal, principalKey, type RosterDoc } from '../roster/index.ts';
 

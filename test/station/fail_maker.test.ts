@@ -1,10 +1,10 @@
 import { generateKeyPairSync, sign as nodeSign } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ArchiveError, bufferSink, bufferSource, openArchive, sealArchive } from '../../src/archive/index.ts';
-import { STATEMENT } from '../../src/coordinator/protocol.ts';
 import { identityFromSeed } from '../../src/crypto/keys.ts';
 import type { Statement } from '../../src/crypto/statement.ts';
 import { xwingKeygen } from '../../src/crypto/xwing.ts';
+import { STATEMENT } from '../../src/protocol/statements.ts';
 import { makerVerifier, type Registration } from '../../src/station/maker.ts';
 import { type TestWorld, testWorld } from '../coordinator/world.ts';
 

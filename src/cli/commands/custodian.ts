@@ -1,6 +1,6 @@
 import { join } from 'node:path';
 import { createInterface } from 'node:readline/promises';
-import type { CheckedCeremony } from '../../coordinator/verify.ts';
+import type { CheckedCeremony } from '../../protocol/check.ts';
 import { decide, pendingCeremonies, release, showCeremony } from '../../custodian/client.ts';
 import { ReleaseJournal } from '../../custodian/journal.ts';
 import { type Command, parse } from '../command.ts';

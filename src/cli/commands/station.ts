@@ -1,7 +1,7 @@
 import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { CeremonyKeys } from '../../../hsm/index.ts';
-import type { CeremonyView } from '../../coordinator/service.ts';
+import type { CeremonyView } from '../../protocol/views.ts';
 import { requestUnlock, unlockAndRestore } from '../../station/client.ts';
 import { type Command, parse, positiveInt } from '../command.ts';
 import { UsageError } from '../errors.ts';

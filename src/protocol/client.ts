@@ -11,7 +11,8 @@
  */
 import { randomBytes } from 'node:crypto';
 import { type Statement, signStatement, toBase64Url, type UnsignedStatement } from '../crypto/statement.ts';
-import { HEADER, requestPayload } from './protocol.ts';
+import { EmbassyError } from '../errors.ts';
+import { HEADER, requestPayload } from './request.ts';
 
 export type PayloadSigner = (payload: Uint8Array) => Promise<Uint8Array>;
 export type Fetch = (url: string, init: RequestInit) => Promise<Response>;
@@ -30,14 +31,13 @@ export interface ClientOptions {
 }
 
 /** The coordinator answered with an error; `code` is its machine-readable code. */
-export class CoordinatorError extends Error {
+export class CoordinatorError extends EmbassyError {
   constructor(
     readonly status: number,
-    readonly code: string,
+    code: string,
     message: string,
   ) {
-    super(message);
-    this.name = 'CoordinatorError';
+    super(code, message);
   }
 }
 

@@ -1,29 +1,38 @@
 /**
  * What a client checks in a ceremony the coordinator serves, against its own pinned roster (the
- * coordinator is not trusted to say which keys are real, DESIGN decision 1): the request is signed
+ * coordinator is not trusted to say which keys are real, docs/DECISIONS.md#d1): the request is signed
  * by a station of the roster and names a live epoch; every decision is signed by a custodian of
  * the domain and names this request and its recipient keys; the policy verdict is recomputed
- * from the signed decisions alone.
+ * from the signed decisions alone. Custodian clients run it before they release, stations before
+ * they combine.
+ *
+ * @example
+ * const c = checkCeremony(pinnedRoster, await client.get<CeremonyView>(`/v1/ceremonies/${id}`), new Date());
+ * if (c.verdict.state === 'releasable') …
  */
 import { toHex } from '../crypto/bytes.ts';
 import { fromBase64Url, type Statement, statementId, verifyStatement } from '../crypto/statement.ts';
+import { EmbassyError } from '../errors.ts';
 import { domain as domainOf, findEpoch, principalKey, type RosterDoc } from '../roster/index.ts';
+import { type CeremonyId, PrincipalRef } from './ids.ts';
 import { evaluateUnlock, type SignedDecision, type UnlockVerdict } from './policy.ts';
+import { sha256Hex } from './request.ts';
 import {
-  DecisionBody,
-  ReleaseBody,
   recipientKeysHash,
   STATEMENT,
-  sha256Hex,
+  STATEMENTS,
+  type StatementType,
   UnlockRequestBody,
-} from './protocol.ts';
+} from './statements.ts';
 
-export class CeremonyCheckError extends Error {
-  readonly code = 'ceremony_check_failed';
+export class CeremonyCheckError extends EmbassyError<'ceremony_check_failed'> {
+  constructor(message: string) {
+    super('ceremony_check_failed', message);
+  }
 }
 
 export interface CheckedCeremony {
-  id: string;
+  id: CeremonyId;
   request: UnlockRequestBody;
   requestHash: string;
   station: string;
@@ -38,9 +47,12 @@ const fail = (m: string): never => {
   throw new CeremonyCheckError(m);
 };
 
-function signedBy(roster: RosterDoc, s: Statement, role: 'station' | 'custodian'): string {
-  const [r, id] = s.signer.split('/');
-  if (r !== role || !id) fail(`statement signer "${s.signer}" is not a ${role}`);
+/** Checks that `s` is signed, against the pinned roster, by the role its type names; returns the id. */
+function signedBy(roster: RosterDoc, s: Statement, type: StatementType): string {
+  const role = STATEMENTS[type].signer;
+  const ref = PrincipalRef.safeParse(s.signer);
+  const [r, id] = ref.success ? ref.data.split('/') : [];
+  if (r !== role || !id) return fail(`statement signer "${s.signer}" is not a ${role}`);
   let ok = false;
   try {
     ok = verifyStatement(s, principalKey(roster, s.signer));
@@ -48,7 +60,7 @@ function signedBy(roster: RosterDoc, s: Statement, role: 'station' | 'custodian'
     ok = false;
   }
   if (!ok) fail(`the ${s.type} statement of "${s.signer}" does not verify against the pinned roster`);
-  return id!;
+  return id;
 }
 
 export function checkCeremony(
@@ -58,7 +70,7 @@ export function checkCeremony(
 ): CheckedCeremony {
   const req = view.request;
   if (req.type !== STATEMENT.unlockRequest) fail('the ceremony does not hold an unlock request');
-  const station = signedBy(roster, req, 'station');
+  const station = signedBy(roster, req, STATEMENT.unlockRequest);
   const parsed = UnlockRequestBody.safeParse(req.body);
   if (!parsed.success) return fail('the unlock request body is malformed');
   const body = parsed.data;
@@ -75,11 +87,11 @@ export function checkCeremony(
   const recipientKeys = recipientKeysHash(recipientP256, recipientXWing);
   const decisions: SignedDecision[] = view.decisions.map(({ statement }) => {
     if (statement.type !== STATEMENT.decision) fail('a decision has the wrong statement type');
-    const custodian = signedBy(roster, statement, 'custodian');
-    const d = DecisionBody.safeParse(statement.body);
+    const custodian = signedBy(roster, statement, STATEMENT.decision);
+    const d = STATEMENTS[STATEMENT.decision].body.safeParse(statement.body);
     if (!d.success) return fail(`the decision of "${custodian}" is malformed`);
     if (
-      d.data.ceremonyId !== view.id ||
+      d.data.ceremonyId !== body.ceremonyId ||
       d.data.requestHash !== requestHash ||
       d.data.recipientKeys !== recipientKeys
     ) {
@@ -89,7 +101,7 @@ export function checkCeremony(
   });
   const verdict = evaluateUnlock(dom, roster, body, decisions, now);
   return {
-    id: view.id,
+    id: body.ceremonyId,
     request: body,
     requestHash,
     station,
@@ -109,9 +121,9 @@ export function checkRelease(
 ): Uint8Array {
   if (r.statement?.type !== STATEMENT.release)
     fail(`the release of "${r.custodian}" has no release statement`);
-  const custodian = signedBy(roster, r.statement, 'custodian');
+  const custodian = signedBy(roster, r.statement, STATEMENT.release);
   if (custodian !== r.custodian) fail(`the release of "${r.custodian}" is signed by "${custodian}"`);
-  const b = ReleaseBody.safeParse(r.statement.body);
+  const b = STATEMENTS[STATEMENT.release].body.safeParse(r.statement.body);
   if (!b.success) return fail(`the release statement of "${custodian}" is malformed`);
   const blob = fromBase64Url(r.blob);
   if (!blob) return fail(`the release blob of "${custodian}" is not base64url`);
