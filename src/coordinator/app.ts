@@ -1,34 +1,45 @@
 /**
  * The coordinator's HTTP API (Hono, schemas in zod, OpenAPI 3.1 at /openapi.json, a reference page
- * at /docs). Routes are thin: they validate, call {@link Coordinator}, and return JSON. Mutating
- * routes (and the station's fetch of releases) require a signed request.
+ * at /docs). Routes are thin: they validate, call {@link Coordinator}, and return JSON. Request and
+ * response bodies are the schemas of src/protocol/ (so /openapi.json describes what is really
+ * served). Mutating routes (and the station's fetch of releases) require a signed request.
  */
 import { createRoute, OpenAPIHono, z } from '@hono/zod-openapi';
 import { bodyLimit } from 'hono/body-limit';
 import pino, { type Logger } from 'pino';
-import { consistencyProof, entries, inclusionProof, latestCheckpoint, treeHead } from '../audit/log.ts';
-import type { Statement } from '../crypto/statement.ts';
+import {
+  AuditLogError,
+  consistencyProof,
+  entries,
+  inclusionProof,
+  latestCheckpoint,
+  treeHead,
+} from '../audit/log.ts';
+import { CeremonyId } from '../protocol/ids.ts';
+import {
+  AuditEntryView,
+  CeremonyView,
+  CheckpointView,
+  ConsistencyProofView,
+  ErrorView,
+  InclusionProofView,
+  ReleaseView,
+  RosterChainView,
+  SnapshotView,
+  StatementView,
+} from '../protocol/views.ts';
 import { ApiError } from './errors.ts';
+import type { Coordinator } from './index.ts';
 import { accessLog } from './middleware/access-log/index.ts';
 import { type AuthEnv, signedRequest } from './middleware/auth/index.ts';
 import { errorBody, onError } from './middleware/errors/index.ts';
 import { Metrics } from './middleware/metrics/index.ts';
-import type { Coordinator } from './service.ts';
 
 export interface AppOptions {
   log?: Logger;
 }
 
-const StatementSchema = z
-  .strictObject({
-    type: z.string(),
-    roster: z.string(),
-    signer: z.string(),
-    body: z.record(z.string(), z.unknown()),
-    sig: z.string(),
-  })
-  .openapi('Statement');
-const ErrorSchema = z.object({ error: z.object({ code: z.string(), message: z.string() }) }).openapi('Error');
+/** A new roster version is checked by the roster module (src/roster/verify.ts), not here. */
 const Any = z.record(z.string(), z.unknown());
 
 const json = <T extends z.ZodType>(schema: T, description: string) => ({
@@ -36,22 +47,17 @@ const json = <T extends z.ZodType>(schema: T, description: string) => ({
   description,
 });
 const errors = {
-  400: json(ErrorSchema, 'malformed request'),
-  401: json(ErrorSchema, 'missing, stale or bad request signature'),
-  403: json(ErrorSchema, 'the principal may not do this'),
-  404: json(ErrorSchema, 'unknown id'),
-  409: json(ErrorSchema, 'replayed request, duplicate, or wrong ceremony state'),
-  413: json(ErrorSchema, 'body too large'),
-  415: json(ErrorSchema, 'not application/json'),
-  422: json(ErrorSchema, 'refused by policy or roster'),
+  400: json(ErrorView, 'malformed request'),
+  401: json(ErrorView, 'missing, stale or bad request signature'),
+  403: json(ErrorView, 'the principal may not do this'),
+  404: json(ErrorView, 'unknown id'),
+  409: json(ErrorView, 'replayed request, duplicate, or wrong ceremony state'),
+  413: json(ErrorView, 'body too large'),
+  415: json(ErrorView, 'not application/json'),
+  422: json(ErrorView, 'refused by policy or roster'),
 };
 const signed = [{ EmbassySignature: [] }];
-const IdParam = z.object({
-  id: z
-    .string()
-    .regex(/^cer-[0-9a-f]{32}$/, 'must be cer- and 32 hex digits')
-    .openapi({ param: { name: 'id', in: 'path' } }),
-});
+const IdParam = z.object({ id: CeremonyId });
 const body = <T extends z.ZodType>(schema: T) => ({
   body: { content: { 'application/json': { schema } }, required: true },
 });
@@ -121,28 +127,17 @@ export function createApp(coordinator: Coordinator, opts: AppOptions = {}) {
     );
   });
   app.get('/metrics', async (c) => {
-    const rows = await coordinator.store.db
-      .selectFrom('ceremonies')
-      .select(['state'])
-      .select((eb) => eb.fn.countAll<number>().as('n'))
-      .groupBy('state')
-      .execute();
-    const approvals = await coordinator.store.db
-      .selectFrom('approvals')
-      .select(['kind'])
-      .select((eb) => eb.fn.countAll<number>().as('n'))
-      .groupBy('kind')
-      .execute();
+    const gauges = await coordinator.gauges();
     const head = await treeHead(coordinator.store.db);
     return c.text(
       metrics.render({
         ceremonies: {
           help: 'Ceremonies by state.',
-          values: rows.map((r) => [{ state: r.state }, Number(r.n)]),
+          values: gauges.ceremonies.map((r) => [{ state: r.state }, r.n]),
         },
         decisions: {
           help: 'Custodian decisions by kind.',
-          values: approvals.map((r) => [{ kind: r.kind }, Number(r.n)]),
+          values: gauges.decisions.map((r) => [{ kind: r.kind }, r.n]),
         },
         audit_log_size: { help: 'Entries in the audit log.', values: [[{}, head.size]] },
       }),
@@ -158,10 +153,7 @@ export function createApp(coordinator: Coordinator, opts: AppOptions = {}) {
       path: '/v1/roster',
       summary: 'Every signed roster version, oldest first; clients verify them from their pin',
       responses: {
-        200: json(
-          z.object({ rosterId: z.string(), version: z.number(), versions: z.array(Any) }),
-          'roster chain',
-        ),
+        200: json(RosterChainView, 'roster chain'),
       },
     }),
     async (c) =>
@@ -169,7 +161,7 @@ export function createApp(coordinator: Coordinator, opts: AppOptions = {}) {
         {
           rosterId: coordinator.rosterId,
           version: coordinator.roster.version,
-          versions: (await coordinator.rosterVersions()) as never[],
+          versions: await coordinator.rosterVersions(),
         },
         200,
       ),
@@ -197,7 +189,7 @@ export function createApp(coordinator: Coordinator, opts: AppOptions = {}) {
       path: '/v1/snapshots',
       summary: 'Registered snapshots',
       request: { query: z.object({ domain: z.string().optional() }) },
-      responses: { 200: json(z.object({ snapshots: z.array(Any) }), 'snapshots') },
+      responses: { 200: json(z.object({ snapshots: z.array(SnapshotView) }), 'snapshots') },
     }),
     async (c) => c.json({ snapshots: await coordinator.snapshots(c.req.valid('query').domain) }, 200),
   );
@@ -208,11 +200,11 @@ export function createApp(coordinator: Coordinator, opts: AppOptions = {}) {
       path: '/v1/snapshots',
       summary: 'A backup job registers a sealed archive (signed snapshot-registration statement)',
       security: signed,
-      request: body(StatementSchema),
+      request: body(StatementView),
       responses: { 201: json(z.object({ ok: z.boolean() }), 'registered'), ...errors },
     }),
     async (c) => {
-      await coordinator.registerSnapshot(caller(c), c.req.valid('json') as Statement);
+      await coordinator.registerSnapshot(caller(c), c.req.valid('json'));
       return c.json({ ok: true }, 201);
     },
   );
@@ -224,10 +216,9 @@ export function createApp(coordinator: Coordinator, opts: AppOptions = {}) {
       path: '/v1/ceremonies',
       summary: 'Ceremonies, e.g. ?state=pending for what custodians may approve',
       request: { query: z.object({ state: z.string().optional() }) },
-      responses: { 200: json(z.object({ ceremonies: z.array(Any) }), 'ceremonies') },
+      responses: { 200: json(z.object({ ceremonies: z.array(CeremonyView) }), 'ceremonies') },
     }),
-    async (c) =>
-      c.json({ ceremonies: (await coordinator.ceremonies(c.req.valid('query').state)) as never[] }, 200),
+    async (c) => c.json({ ceremonies: await coordinator.ceremonies(c.req.valid('query').state) }, 200),
   );
   app.openapi(
     createRoute({
@@ -235,9 +226,9 @@ export function createApp(coordinator: Coordinator, opts: AppOptions = {}) {
       path: '/v1/ceremonies/{id}',
       summary: 'One ceremony: the signed request, decisions so far, the policy verdict',
       request: { params: IdParam },
-      responses: { 200: json(Any, 'ceremony'), ...errors },
+      responses: { 200: json(CeremonyView, 'ceremony'), ...errors },
     }),
-    async (c) => c.json((await coordinator.ceremony(c.req.valid('param').id)) as never, 200),
+    async (c) => c.json(await coordinator.ceremony(c.req.valid('param').id), 200),
   );
   app.use('/v1/ceremonies', async (c, next) => (c.req.method === 'POST' ? auth(c, next) : next()));
   app.use('/v1/ceremonies/*', async (c, next) =>
@@ -249,11 +240,10 @@ export function createApp(coordinator: Coordinator, opts: AppOptions = {}) {
       path: '/v1/ceremonies',
       summary: 'A registered station opens an unlock request (signed unlock-request statement)',
       security: signed,
-      request: body(StatementSchema),
-      responses: { 201: json(Any, 'ceremony opened'), ...errors },
+      request: body(StatementView),
+      responses: { 201: json(CeremonyView, 'ceremony opened'), ...errors },
     }),
-    async (c) =>
-      c.json((await coordinator.openUnlock(caller(c), c.req.valid('json') as Statement)) as never, 201),
+    async (c) => c.json(await coordinator.openUnlock(caller(c), c.req.valid('json')), 201),
   );
   app.openapi(
     createRoute({
@@ -261,18 +251,11 @@ export function createApp(coordinator: Coordinator, opts: AppOptions = {}) {
       path: '/v1/ceremonies/{id}/decisions',
       summary: 'A custodian approves or vetoes (signed unlock-decision statement; carries no share)',
       security: signed,
-      request: { params: IdParam, ...body(StatementSchema) },
-      responses: { 201: json(Any, 'decision recorded'), ...errors },
+      request: { params: IdParam, ...body(StatementView) },
+      responses: { 201: json(CeremonyView, 'decision recorded'), ...errors },
     }),
     async (c) =>
-      c.json(
-        (await coordinator.decide(
-          caller(c),
-          c.req.valid('param').id,
-          c.req.valid('json') as Statement,
-        )) as never,
-        201,
-      ),
+      c.json(await coordinator.decide(caller(c), c.req.valid('param').id, c.req.valid('json')), 201),
   );
   app.openapi(
     createRoute({
@@ -282,21 +265,13 @@ export function createApp(coordinator: Coordinator, opts: AppOptions = {}) {
       security: signed,
       request: {
         params: IdParam,
-        ...body(z.strictObject({ statement: StatementSchema, blob: z.string().max(16384) })),
+        ...body(z.strictObject({ statement: StatementView, blob: z.string().max(16384) })),
       },
-      responses: { 201: json(Any, 'release stored'), ...errors },
+      responses: { 201: json(CeremonyView, 'release stored'), ...errors },
     }),
     async (c) => {
       const b = c.req.valid('json');
-      return c.json(
-        (await coordinator.release(
-          caller(c),
-          c.req.valid('param').id,
-          b.statement as Statement,
-          b.blob,
-        )) as never,
-        201,
-      );
+      return c.json(await coordinator.release(caller(c), c.req.valid('param').id, b.statement, b.blob), 201);
     },
   );
   app.openapi(
@@ -306,10 +281,9 @@ export function createApp(coordinator: Coordinator, opts: AppOptions = {}) {
       summary: 'The wrapped shares, for the requesting station only (signed GET)',
       security: signed,
       request: { params: IdParam },
-      responses: { 200: json(z.object({ releases: z.array(Any) }), 'releases'), ...errors },
+      responses: { 200: json(z.object({ releases: z.array(ReleaseView) }), 'releases'), ...errors },
     }),
-    async (c) =>
-      c.json({ releases: (await coordinator.releases(caller(c), c.req.valid('param').id)) as never[] }, 200),
+    async (c) => c.json({ releases: await coordinator.releases(caller(c), c.req.valid('param').id) }, 200),
   );
   app.openapi(
     createRoute({
@@ -317,18 +291,11 @@ export function createApp(coordinator: Coordinator, opts: AppOptions = {}) {
       path: '/v1/ceremonies/{id}/close',
       summary: 'The station closes its ceremony (done or cancelled); wrapped shares are deleted',
       security: signed,
-      request: { params: IdParam, ...body(StatementSchema) },
-      responses: { 200: json(Any, 'closed'), ...errors },
+      request: { params: IdParam, ...body(StatementView) },
+      responses: { 200: json(CeremonyView, 'closed'), ...errors },
     }),
     async (c) =>
-      c.json(
-        (await coordinator.close(
-          caller(c),
-          c.req.valid('param').id,
-          c.req.valid('json') as Statement,
-        )) as never,
-        200,
-      ),
+      c.json(await coordinator.close(caller(c), c.req.valid('param').id, c.req.valid('json')), 200),
   );
 
   // ---- audit (read-only)
@@ -344,11 +311,11 @@ export function createApp(coordinator: Coordinator, opts: AppOptions = {}) {
       path: '/v1/audit/entries',
       summary: 'Audit log entries [from, to)',
       request: { query: z.object({ from: num('from'), to: num('to') }) },
-      responses: { 200: json(z.object({ entries: z.array(Any) }), 'entries'), ...errors },
+      responses: { 200: json(z.object({ entries: z.array(AuditEntryView) }), 'entries'), ...errors },
     }),
     async (c) => {
       const q = c.req.valid('query');
-      return c.json({ entries: (await entries(coordinator.store.db, q.from, q.to)) as never[] }, 200);
+      return c.json({ entries: await badRange(() => entries(coordinator.store.db, q.from, q.to)) }, 200);
     },
   );
   app.openapi(
@@ -356,12 +323,12 @@ export function createApp(coordinator: Coordinator, opts: AppOptions = {}) {
       method: 'get',
       path: '/v1/audit/checkpoint',
       summary: 'The latest signed checkpoint (C2SP signed note)',
-      responses: { 200: json(Any, 'checkpoint'), ...errors },
+      responses: { 200: json(CheckpointView, 'checkpoint'), ...errors },
     }),
     async (c) => {
       const cp = await latestCheckpoint(coordinator.store.db);
       if (!cp) throw new ApiError('not_found', 'no checkpoint has been signed yet');
-      return c.json(cp as never, 200);
+      return c.json(cp, 200);
     },
   );
   app.openapi(
@@ -370,14 +337,11 @@ export function createApp(coordinator: Coordinator, opts: AppOptions = {}) {
       path: '/v1/audit/inclusion',
       summary: 'Inclusion proof of entry seq in the tree of size',
       request: { query: z.object({ seq: num('seq'), size: num('size') }) },
-      responses: { 200: json(Any, 'proof'), ...errors },
+      responses: { 200: json(InclusionProofView, 'proof'), ...errors },
     }),
     async (c) => {
       const q = c.req.valid('query');
-      return c.json(
-        (await wrapAudit(() => inclusionProof(coordinator.store.db, q.seq, q.size))) as never,
-        200,
-      );
+      return c.json(await badRange(() => inclusionProof(coordinator.store.db, q.seq, q.size)), 200);
     },
   );
   app.openapi(
@@ -386,14 +350,11 @@ export function createApp(coordinator: Coordinator, opts: AppOptions = {}) {
       path: '/v1/audit/consistency',
       summary: 'Consistency proof between two tree sizes',
       request: { query: z.object({ from: num('from'), to: num('to') }) },
-      responses: { 200: json(Any, 'proof'), ...errors },
+      responses: { 200: json(ConsistencyProofView, 'proof'), ...errors },
     }),
     async (c) => {
       const q = c.req.valid('query');
-      return c.json(
-        (await wrapAudit(() => consistencyProof(coordinator.store.db, q.from, q.to))) as never,
-        200,
-      );
+      return c.json(await badRange(() => consistencyProof(coordinator.store.db, q.from, q.to)), 200);
     },
   );
 
@@ -418,11 +379,17 @@ export function createApp(coordinator: Coordinator, opts: AppOptions = {}) {
   return { app, metrics };
 }
 
-async function wrapAudit<T>(f: () => Promise<T>): Promise<T> {
+/**
+ * A range the log does not hold is the caller's mistake: a 400 with the log's own text. Any other
+ * failure (a database error included) stays an internal error, answered without its message.
+ */
+async function badRange<T>(f: () => Promise<T>): Promise<T> {
   try {
     return await f();
   } catch (e) {
-    throw new ApiError('bad_request', (e as Error).message);
+    if (e instanceof AuditLogError && e.code === 'AUDIT_BAD_RANGE')
+      throw new ApiError('bad_request', e.message);
+    throw e;
   }
 }
 

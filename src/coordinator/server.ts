@@ -6,7 +6,7 @@ import type { AddressInfo } from 'node:net';
 import { serve } from '@hono/node-server';
 import type { Logger } from 'pino';
 import { createApp } from './app.ts';
-import type { Coordinator } from './service.ts';
+import type { Coordinator } from './index.ts';
 
 export interface RunningServer {
   url: string;

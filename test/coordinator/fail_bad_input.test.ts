@@ -5,8 +5,9 @@
  */
 import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { recipientKeysHash, STATEMENT, sha256Hex } from '../../src/coordinator/protocol.ts';
-import type { CeremonyView } from '../../src/coordinator/service.ts';
+import { sha256Hex } from '../../src/protocol/request.ts';
+import { recipientKeysHash, STATEMENT } from '../../src/protocol/statements.ts';
+import type { CeremonyView } from '../../src/protocol/views.ts';
 import { capture, ceremonyOf, expectError, openCeremony, send } from './helpers.ts';
 import { DIALECTS, type TestWorld, testWorld } from './world.ts';
 

@@ -81,7 +81,7 @@ describe.each(DIALECTS)('cool-off (%s)', (dialect) => {
       'the case reference is unknown',
     );
     expect(vetoed.state).toBe('vetoed');
-    expect(vetoed.verdict.vetoedBy).toBe('custodian-4');
+    expect(vetoed.verdict).toMatchObject({ state: 'vetoed', vetoedBy: 'custodian-4' });
     c.advance(COOL_OFF);
     const v = await ceremonyOf(w, ceremony.id);
     expect(v.state).toBe('vetoed');

@@ -1,8 +1,8 @@
 import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { HEADER, requestPayload } from '../../src/coordinator/protocol.ts';
 import { toBase64Url } from '../../src/crypto/statement.ts';
 import { decide, release } from '../../src/custodian/client.ts';
+import { HEADER, requestPayload } from '../../src/protocol/request.ts';
 import { requestUnlock } from '../../src/station/client.ts';
 import { type TestWorld, testWorld } from './world.ts';
 

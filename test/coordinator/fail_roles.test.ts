@@ -5,9 +5,9 @@
  */
 import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { recipientKeysHash, STATEMENT } from '../../src/coordinator/protocol.ts';
-import type { CeremonyView } from '../../src/coordinator/service.ts';
 import { decide, pendingCeremonies, release } from '../../src/custodian/client.ts';
+import { recipientKeysHash, STATEMENT } from '../../src/protocol/statements.ts';
+import type { CeremonyView } from '../../src/protocol/views.ts';
 import {
   ceremonyOf,
   custodianSession,

@@ -5,9 +5,9 @@
  */
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { STATEMENT } from '../../src/coordinator/protocol.ts';
-import type { CeremonyView } from '../../src/coordinator/service.ts';
 import { decide } from '../../src/custodian/client.ts';
+import { STATEMENT } from '../../src/protocol/statements.ts';
+import type { CeremonyView } from '../../src/protocol/views.ts';
 import { capture, ceremonyOf, custodianSession, openCeremony, send } from './helpers.ts';
 import { DIALECTS, type TestWorld, testWorld } from './world.ts';
 
@@ -90,6 +90,43 @@ describe.each(DIALECTS)('service routes (%s)', (dialect) => {
     // Every $ref resolves.
     const refs = JSON.stringify(doc).match(/"\$ref":"#\/components\/schemas\/[^"]+"/g) ?? [];
     for (const r of refs) expect(doc.components.schemas[r.split('/').pop()!.slice(0, -1)], r).toBeDefined();
+  });
+
+  it('/openapi.json describes the ceremony, snapshot and roster responses by their schemas', async () => {
+    const doc = (await (await w.app.request('/openapi.json')).json()) as {
+      paths: Record<string, Record<string, { responses: Record<string, { content: unknown }> }>>;
+      components: { schemas: Record<string, { properties?: Record<string, unknown>; required?: string[] }> };
+    };
+    const schemaOf = (method: string, path: string, status: string) =>
+      JSON.stringify(doc.paths[path]![method]!.responses[status]!.content);
+    for (const [method, path, status] of [
+      ['get', '/v1/ceremonies/{id}', '200'],
+      ['post', '/v1/ceremonies', '201'],
+      ['post', '/v1/ceremonies/{id}/decisions', '201'],
+      ['post', '/v1/ceremonies/{id}/releases', '201'],
+      ['post', '/v1/ceremonies/{id}/close', '200'],
+    ] as const) {
+      expect(schemaOf(method, path, status), `${method} ${path}`).toContain('#/components/schemas/Ceremony"');
+    }
+    expect(schemaOf('get', '/v1/ceremonies', '200')).toContain('#/components/schemas/Ceremony"');
+    expect(schemaOf('get', '/v1/snapshots', '200')).toContain('#/components/schemas/Snapshot"');
+    const ceremony = doc.components.schemas.Ceremony!;
+    for (const p of [
+      'id',
+      'state',
+      'request',
+      'requestHash',
+      'decisions',
+      'releases',
+      'verdict',
+      'verdictInputs',
+    ])
+      expect(ceremony.required, p).toContain(p);
+    // The verdict is discriminated by its state.
+    const verdict = JSON.stringify(ceremony.properties!.verdict);
+    for (const state of ['open', 'cooling-off', 'releasable', 'vetoed', 'expired'])
+      expect(verdict).toContain(state);
+    expect(verdict).toContain('vetoedBy');
   });
 
   it('/docs renders a reference page listing every route', async () => {

@@ -1,8 +1,8 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { CeremonyView } from '../../src/coordinator/service.ts';
 import { decide, release } from '../../src/custodian/client.ts';
+import type { CeremonyView } from '../../src/protocol/views.ts';
 import { requestUnlock, unlockAndRestore } from '../../src/station/client.ts';
 import { DIALECTS, type TestWorld, testWorld } from './world.ts';
 

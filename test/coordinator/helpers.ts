@@ -6,16 +6,12 @@
 import { generateKeyPairSync, sign as nodeSign } from 'node:crypto';
 import { expect } from 'vitest';
 import { type CeremonyKeys, receiveRelease } from '../../hsm/index.ts';
-import { CoordinatorClient, type Fetch } from '../../src/coordinator/client.ts';
-import {
-  recipientKeysHash,
-  STATEMENT,
-  sha256Hex,
-  type UnlockRequestBody,
-} from '../../src/coordinator/protocol.ts';
-import type { CeremonyView } from '../../src/coordinator/service.ts';
 import { fromBase64Url, toBase64Url } from '../../src/crypto/statement.ts';
 import type { CustodianSession } from '../../src/custodian/client.ts';
+import { CoordinatorClient, type Fetch } from '../../src/protocol/client.ts';
+import { sha256Hex } from '../../src/protocol/request.ts';
+import { recipientKeysHash, STATEMENT, type UnlockRequestBody } from '../../src/protocol/statements.ts';
+import type { CeremonyView } from '../../src/protocol/views.ts';
 import { findEpoch } from '../../src/roster/index.ts';
 import type { StationSession } from '../../src/station/client.ts';
 import { requestUnlock } from '../../src/station/client.ts';

@@ -8,10 +8,11 @@ import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { recipientKeysHash, STATEMENT, sha256Hex } from '../../src/coordinator/protocol.ts';
-import type { CeremonyView } from '../../src/coordinator/service.ts';
 import { toBase64Url } from '../../src/crypto/statement.ts';
 import { decide } from '../../src/custodian/client.ts';
+import { sha256Hex } from '../../src/protocol/request.ts';
+import { recipientKeysHash, STATEMENT } from '../../src/protocol/statements.ts';
+import type { CeremonyView } from '../../src/protocol/views.ts';
 import {
   auditKinds,
   type CapturedRequest,

@@ -5,7 +5,7 @@ import { openLogToken } from '../../../hsm/index.ts';
 import { latestCheckpoint } from '../../audit/log.ts';
 import { CheckpointSigner } from '../../audit/signer.ts';
 import { startServer } from '../../coordinator/server.ts';
-import { Coordinator } from '../../coordinator/service.ts';
+import { Coordinator } from '../../coordinator/index.ts';
 import { ed25519Signer } from '../../log/note.ts';
 import { parseSignedRoster } from '../../roster/index.ts';
 import { openStore, storeOptionsFromEnv } from '../../store/index.ts';

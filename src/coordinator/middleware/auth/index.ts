@@ -2,16 +2,17 @@
  * Signed-request authentication (docs/API.md §2): the principal, timestamp, nonce and roster
  * headers and a signature over method, path, body digest, timestamp and nonce, checked against
  * the principal's key in the coordinator's current roster. The nonce is remembered in the same
- * transaction as the state change (service.ts), so a replay changes nothing (invariant 7).
+ * transaction as the state change (../../caller.ts), so a replay changes nothing (invariant 7).
  * Refusals go to the rate-limited refused-authentication stream, not the Merkle log (docs/DECISIONS.md#d6).
  */
 import type { MiddlewareHandler } from 'hono';
 import { fromBase64Url, verifyPayload } from '../../../crypto/statement.ts';
+import { HEADER, MAX_CLOCK_SKEW_MS, requestPayload } from '../../../protocol/request.ts';
 import { principalKey } from '../../../roster/index.ts';
 import { recordRefusedAuth } from '../../../store/refused.ts';
+import type { Caller } from '../../caller.ts';
 import { ApiError } from '../../errors.ts';
-import { HEADER, MAX_CLOCK_SKEW_MS, requestPayload } from '../../protocol.ts';
-import type { Caller, Coordinator } from '../../service.ts';
+import type { Coordinator } from '../../index.ts';
 
 export type AuthEnv = { Variables: { caller: Caller } };
 
