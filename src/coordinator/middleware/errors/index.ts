@@ -1,7 +1,9 @@
 /**
- * Every error leaves as `{ "error": { "code", "message" } }` with its HTTP status: our ApiErrors as
- * they are, anything unexpected as a 500 whose message says nothing about the internals (the
- * details go to the log with the request id, never secret material).
+ * Every error leaves as `{ "error": { "code", "message" } }` with its HTTP status. Only our own
+ * ApiErrors (whose messages are written for the caller) and Hono's HTTP exceptions leave with their
+ * message; anything else, a database or audit-log failure included, and an ApiError that is itself
+ * `internal`, is a 500 whose message says nothing about the internals (the detail goes to the log
+ * with the request id, never secret material).
  */
 import type { Context } from 'hono';
 import { HTTPException } from 'hono/http-exception';
@@ -12,7 +14,7 @@ export const errorBody = (code: string, message: string) => ({ error: { code, me
 
 export function onError(log: (fields: Record<string, unknown>) => void) {
   return (err: Error, c: Context) => {
-    if (err instanceof ApiError)
+    if (err instanceof ApiError && err.code !== 'internal')
       return c.json(errorBody(err.code, err.message), err.status as ContentfulStatusCode);
     if (err instanceof HTTPException) {
       const code =
