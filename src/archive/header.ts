@@ -185,11 +185,14 @@ export async function readHeader(readExact: ReadExact): Promise<Header> {
     parts.push(b);
     return b;
   };
-  const magic = await take(MAGIC.length + 1);
-  if (!equalCt(magic.subarray(0, MAGIC.length), MAGIC)) {
-    throw new ArchiveError('not_archive', 'input is not a data-embassy archive (bad magic)');
+  // Byte by byte, so that short input which is not an archive ("%PDF") says so, while a cut-off
+  // archive ("EMBA") is `truncated` (docs/FORMAT.md §8 step 1).
+  for (const m of MAGIC) {
+    if ((await take(1))[0] !== m) {
+      throw new ArchiveError('not_archive', 'input is not a data-embassy archive (bad magic)');
+    }
   }
-  const version = magic[MAGIC.length]!;
+  const version = (await take(1))[0]!;
   if (version !== VERSION) {
     throw new ArchiveError(
       'unsupported_version',

@@ -1,12 +1,17 @@
-/** Reads an archive's header and measures its body without any key: what `embassy inspect` prints. */
+/**
+ * Reads an archive's header and measures its body without any key: what `embassy inspect` prints.
+ * It refuses what `openArchive` refuses before needing a key, with the same codes (docs/FORMAT.md §8
+ * steps 1–3, and a body length that breaks §7).
+ */
 
 import { toHex } from '../crypto/bytes.ts';
 import { BODY_HEADER_SIZE, ENCRYPTED_CHUNK_SIZE, TAG_SIZE } from '../crypto/chunked.ts';
 import { ArchiveError } from './errors.ts';
-import { parseHomeStanza, parseQuorumStanza, readHeader, STANZA_HOME, STANZA_QUORUM } from './header.ts';
+import { readHeader } from './header.ts';
 import { exactReader, type Source } from './io.ts';
-import { parseMakerStanza, STANZA_MAKER } from './maker.ts';
+import type { MakerBody } from './maker.ts';
 import type { Manifest } from './manifest.ts';
+import { parseStanzas } from './stanzas.ts';
 
 export type StanzaSummary =
   | { type: 'quorum'; keyId: string; epoch: number }
@@ -28,18 +33,14 @@ export interface ArchiveSummary {
 export async function inspectArchive(src: Source): Promise<ArchiveSummary> {
   try {
     const header = await readHeader(exactReader(src));
-    const stanzas = header.stanzas.map((s): StanzaSummary => {
-      if (s.type === STANZA_QUORUM) {
-        const q = parseQuorumStanza(s.body);
-        return { type: 'quorum', keyId: toHex(q.keyId), epoch: q.epoch };
-      }
-      if (s.type === STANZA_HOME) return { type: 'home', kekId: toHex(parseHomeStanza(s.body).kekId) };
-      if (s.type === STANZA_MAKER) {
-        const m = parseMakerStanza(s.body);
+    const stanzas = parseStanzas(header).map((s): StanzaSummary => {
+      if (s.kind === 'quorum') return { type: 'quorum', keyId: toHex(s.quorum.keyId), epoch: s.quorum.epoch };
+      if (s.kind === 'home') return { type: 'home', kekId: toHex(s.home.kekId) };
+      if (s.kind === 'maker') {
         return {
           type: 'maker',
-          signer: m.signer,
-          sequence: Number((m.body as { sequence?: number }).sequence),
+          signer: s.statement.signer,
+          sequence: (s.statement.body as unknown as MakerBody).sequence,
         };
       }
       return { type: 'unknown', code: s.type, length: s.body.length };

@@ -8,8 +8,8 @@
  * centre cannot silently hand back an older one.
  */
 import { toHex } from '../crypto/bytes.ts';
-import { jcs, parseCanonical } from '../crypto/jcs.ts';
-import { type Statement, signStatement } from '../crypto/statement.ts';
+import { jcs } from '../crypto/jcs.ts';
+import { parseStatement, type Statement, signStatement } from '../crypto/statement.ts';
 import { ArchiveError } from './errors.ts';
 import { manifestHash, type Stanza } from './header.ts';
 import type { Manifest } from './manifest.ts';
@@ -68,12 +68,43 @@ export async function makeMakerStanza(
   return { type: STANZA_MAKER, body: jcs(s) };
 }
 
+const MAKER_BODY_FIELDS: Record<keyof MakerBody, (v: unknown) => boolean> = {
+  domain: (v) => typeof v === 'string',
+  snapshotId: (v) => typeof v === 'string',
+  sealEpoch: (v) => Number.isInteger(v) && (v as number) >= 0 && (v as number) <= 0xffffffff,
+  manifest: (v) => typeof v === 'string' && /^[0-9a-f]{64}$/.test(v),
+  body: (v) => typeof v === 'string' && /^[0-9a-f]{112}$/.test(v),
+  sequence: (v) => Number.isSafeInteger(v) && (v as number) >= 1,
+};
+
+/**
+ * Parses a maker stanza: the canonical bytes of an `archive-maker` statement whose body has exactly
+ * the {@link MakerBody} fields, `sequence` an integer from 1 to 2^53 − 1 (as in the job's
+ * registration). Anything else is `bad_header`, for every reader alike (open, inspect, rewrap).
+ */
 export function parseMakerStanza(body: Uint8Array): Statement {
+  let s: Statement;
   try {
-    return parseCanonical(body) as unknown as Statement;
+    s = parseStatement(body);
   } catch {
     throw new ArchiveError('bad_header', 'maker stanza is not a canonical signed statement');
   }
+  const b = s.body as Record<string, unknown> | null;
+  const fields = Object.entries(MAKER_BODY_FIELDS);
+  if (
+    s.type !== MAKER_STATEMENT ||
+    typeof b !== 'object' ||
+    b === null ||
+    Array.isArray(b) ||
+    Object.keys(b).length !== fields.length ||
+    !fields.every(([k, ok]) => ok(b[k]))
+  ) {
+    throw new ArchiveError(
+      'bad_header',
+      'maker stanza is not an archive-maker statement (domain, snapshotId, sealEpoch, manifest, body, integer sequence)',
+    );
+  }
+  return s;
 }
 
 /** Facts a maker verifier compares the signed statement with. */
@@ -88,14 +119,15 @@ export interface MakerFacts {
  * caller checks the signer and signature against its roster and the sequence against the log.
  */
 export function checkMakerFacts(s: Statement, f: MakerFacts): MakerBody {
+  const sequence = (s.body as { sequence?: unknown } | null)?.sequence;
   const want = makerBody(
     f.manifest,
     f.manifestBytes,
     f.bodyHeader,
-    (s.body as { sequence?: number })?.sequence ?? -1,
+    Number.isSafeInteger(sequence) ? (sequence as number) : -1,
   );
   const got = s.body as unknown as MakerBody;
-  if (s.type !== MAKER_STATEMENT || JSON.stringify(jcsObj(got)) !== JSON.stringify(jcsObj(want))) {
+  if (s.type !== MAKER_STATEMENT || !sameJcs(got, want)) {
     throw new ArchiveError(
       'maker_mismatch',
       'the maker signature does not name this archive (manifest or body differ)',
@@ -104,4 +136,11 @@ export function checkMakerFacts(s: Statement, f: MakerFacts): MakerBody {
   return got;
 }
 
-const jcsObj = (o: object) => Object.fromEntries(Object.entries(o).sort(([a], [b]) => (a < b ? -1 : 1)));
+/** Equal as RFC 8785 bytes: what the signature covers (sorting keys for `JSON.stringify` is not JCS). */
+function sameJcs(a: unknown, b: unknown): boolean {
+  try {
+    return Buffer.from(jcs(a)).equals(jcs(b));
+  } catch {
+    return false;
+  }
+}

@@ -7,7 +7,7 @@
  *   createdAt: '2026-11-27T03:00:00Z', contentType: 'text/csv' });
  * parseManifest(bytes).domain; // 'land'
  */
-import { canonicalize, jcs } from '../crypto/jcs.ts';
+import { jcs } from '../crypto/jcs.ts';
 import { ArchiveError } from './errors.ts';
 
 export interface Manifest {
@@ -25,6 +25,31 @@ export interface Manifest {
 }
 
 export const MAX_MANIFEST_SIZE = 16 * 1024;
+
+/**
+ * `YYYY-MM-DDTHH:MM:SSZ` naming an instant that exists: `Date.parse` alone rolls `2026-02-30` over to
+ * March and reads `T24:00:00` as the next midnight, so the text must survive a round trip.
+ */
+const isInstant = (v: string): boolean =>
+  /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}Z$/.test(v) &&
+  !Number.isNaN(Date.parse(v)) &&
+  new Date(v).toISOString() === `${v.slice(0, -1)}.000Z`;
+
+/**
+ * A file name a restore can create: 1–255 bytes of UTF-8 (the usual file-system limit, NAME_MAX, is
+ * in bytes, not characters), no directory separator, no control character (Unicode Cc: C0, DEL, C1; they
+ * corrupt a terminal or a log line), no lone surrogate, not `.` or `..`.
+ */
+function isFileName(v: string): boolean {
+  const utf8 = Buffer.from(v, 'utf8');
+  return (
+    utf8.toString('utf8') === v && // a lone surrogate would have become U+FFFD
+    utf8.length <= 255 &&
+    /^[^/\\\p{Cc}]+$/u.test(v) &&
+    v !== '.' &&
+    v !== '..'
+  );
+}
 
 const RULES: Record<keyof Manifest, { required: boolean; check: (v: unknown) => boolean; rule: string }> = {
   domain: {
@@ -44,11 +69,8 @@ const RULES: Record<keyof Manifest, { required: boolean; check: (v: unknown) => 
   },
   createdAt: {
     required: true,
-    check: (v) =>
-      typeof v === 'string' &&
-      /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}Z$/.test(v) &&
-      !Number.isNaN(Date.parse(v)),
-    rule: 'an RFC 3339 UTC time with whole seconds, e.g. 2026-11-27T03:00:00Z',
+    check: (v) => typeof v === 'string' && isInstant(v),
+    rule: 'an existing RFC 3339 UTC time with whole seconds, e.g. 2026-11-27T03:00:00Z',
   },
   contentType: {
     required: true,
@@ -57,8 +79,8 @@ const RULES: Record<keyof Manifest, { required: boolean; check: (v: unknown) => 
   },
   name: {
     required: false,
-    check: (v) => typeof v === 'string' && /^[^/\\\0]{1,255}$/.test(v) && v !== '.' && v !== '..',
-    rule: 'a file name without directory, at most 255 characters',
+    check: (v) => typeof v === 'string' && isFileName(v),
+    rule: 'a file name of 1 to 255 UTF-8 bytes, without "/", "\\" or control characters, not "." or ".."',
   },
 };
 
@@ -88,16 +110,22 @@ export function encodeManifest(m: Manifest): Uint8Array {
   return bytes;
 }
 
-/** Parses manifest bytes and insists they are the canonical (JCS) encoding of what they hold. */
+/**
+ * Parses manifest bytes and insists they are, byte for byte, the canonical (JCS) encoding of what they
+ * hold: a byte-order mark, whitespace or reordered members are refused, as by any other reader of the spec.
+ */
 export function parseManifest(bytes: Uint8Array): Manifest {
+  if (bytes[0] === 0xef && bytes[1] === 0xbb && bytes[2] === 0xbf) {
+    throw new ArchiveError('bad_manifest', 'archive manifest starts with a byte-order mark');
+  }
   let value: unknown;
   try {
-    value = JSON.parse(new TextDecoder('utf-8', { fatal: true }).decode(bytes));
+    value = JSON.parse(new TextDecoder('utf-8', { fatal: true, ignoreBOM: true }).decode(bytes));
   } catch {
     throw new ArchiveError('bad_manifest', 'archive manifest is not valid UTF-8 JSON');
   }
   const m = validateManifest(value);
-  if (canonicalize(m) !== new TextDecoder().decode(bytes)) {
+  if (!Buffer.from(bytes).equals(jcs(m))) {
     throw new ArchiveError('bad_manifest', 'archive manifest is not in canonical (RFC 8785) form');
   }
   return m;

@@ -17,16 +17,12 @@ import {
   type Header,
   type HomeStanza,
   openQuorumStanza,
-  parseHomeStanza,
-  parseQuorumStanza,
   readHeader,
-  STANZA_HOME,
-  STANZA_QUORUM,
-  type Stanza,
   verifyHeaderMac,
 } from './header.ts';
 import { exactReader, type Sink, type Source } from './io.ts';
 import { type MakerFacts, parseMakerStanza, STANZA_MAKER } from './maker.ts';
+import { type ParsedStanza, parseStanzas } from './stanzas.ts';
 
 /** Unwraps a home stanza inside an HSM; `undefined` when this HSM does not hold its key. */
 export interface HomeUnwrapper {
@@ -54,7 +50,8 @@ export interface Unlocked {
 }
 
 /**
- * Finds the DEK by trying every stanza the caller holds a key for, in header order, until one yields a
+ * Finds the DEK by trying every stanza the caller holds a key for (after refusing a malformed stanza
+ * anywhere, {@link parseStanzas}), in header order, until one yields a
  * DEK under which the header MAC verifies. Stopping at the first stanza that opens would let a stanza
  * copied in from another archive (a home stanza is outside the MAC) block a restore: it unwraps, but
  * to another archive's DEK, or fails to unwrap. When none verifies, the error is that of the first
@@ -62,7 +59,7 @@ export interface Unlocked {
  */
 export async function recoverDek(header: Header, keys: KeyOptions): Promise<Unlocked> {
   let firstError: unknown;
-  for (const s of header.stanzas) {
+  for (const s of parseStanzas(header)) {
     let unlocked: Unlocked | undefined;
     try {
       unlocked = await tryStanza(header, s, keys);
@@ -73,7 +70,6 @@ export async function recoverDek(header: Header, keys: KeyOptions): Promise<Unlo
       return unlocked;
     } catch (e) {
       unlocked?.dek.fill(0);
-      if (e instanceof ArchiveError && e.code === 'bad_header') throw e;
       firstError ??= e;
     }
   }
@@ -81,17 +77,16 @@ export async function recoverDek(header: Header, keys: KeyOptions): Promise<Unlo
 }
 
 /** Opens one stanza with the caller's keys; `undefined` when the caller holds no key for it. */
-async function tryStanza(header: Header, s: Stanza, keys: KeyOptions): Promise<Unlocked | undefined> {
-  if (s.type === STANZA_QUORUM && keys.identities) {
-    const q = parseQuorumStanza(s.body);
+async function tryStanza(header: Header, s: ParsedStanza, keys: KeyOptions): Promise<Unlocked | undefined> {
+  if (s.kind === 'quorum' && keys.identities) {
+    const q = s.quorum;
     const id = keys.identities.find((i) => Buffer.compare(i.keyId, q.keyId) === 0);
     if (!id) return undefined;
     return { dek: await openQuorumStanza(header, q, id.seed, id.keyId), via: { kind: 'quorum', ...q } };
   }
-  if (s.type === STANZA_HOME && keys.home) {
-    const h = parseHomeStanza(s.body);
-    const dek = await keys.home.unwrapDek(h);
-    return dek && { dek, via: { kind: 'home', kekId: h.kekId } };
+  if (s.kind === 'home' && keys.home) {
+    const dek = await keys.home.unwrapDek(s.home);
+    return dek && { dek, via: { kind: 'home', kekId: s.home.kekId } };
   }
   return undefined;
 }

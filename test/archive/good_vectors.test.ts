@@ -1,7 +1,13 @@
 import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { ArchiveError, bufferSink, bufferSource, openArchive } from '../../src/archive/index.ts';
+import {
+  ArchiveError,
+  bufferSink,
+  bufferSource,
+  inspectArchive,
+  openArchive,
+} from '../../src/archive/index.ts';
 import { parseKeyFile } from '../../src/crypto/keys.ts';
 import { buildVectors, VECTOR_DIR, type VectorEntry } from './vectors.ts';
 
@@ -29,6 +35,20 @@ describe('archive format v1 known-answer vectors (test/vectors/archive)', () => 
         expect(err).toBeInstanceOf(ArchiveError);
         expect((err as ArchiveError).code).toBe(v.expect);
       }
+    });
+  }
+
+  // docs/FORMAT.md §8: what a reader can refuse without a key (steps 1-3 and the body length rule),
+  // `inspect` refuses with the same code as `open`; everything else needs the key, so it inspects.
+  const keyless = new Set(['not_archive', 'unsupported_version', 'truncated', 'bad_header', 'bad_manifest']);
+  for (const v of index) {
+    const expected = keyless.has(v.expect) ? v.expect : 'ok';
+    it(`inspect ${v.file} → ${expected}`, async () => {
+      const got = await inspectArchive(bufferSource(readFileSync(`${VECTOR_DIR}${v.file}`))).then(
+        () => 'ok',
+        (e: unknown) => (e instanceof ArchiveError ? e.code : String(e)),
+      );
+      expect(got).toBe(expected);
     });
   }
 

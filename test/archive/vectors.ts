@@ -7,9 +7,22 @@
 import { createHash } from 'node:crypto';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
+import {
+  encodeHeader,
+  headerMac,
+  makeHomeStanza,
+  readHeader,
+  STANZA_HOME,
+  STANZA_QUORUM,
+  type Stanza,
+  VERSION,
+} from '../../src/archive/header.ts';
 import { bufferSink, bufferSource, type Manifest, sealArchive } from '../../src/archive/index.ts';
-import { concat, u32 } from '../../src/crypto/bytes.ts';
+import { exactReader } from '../../src/archive/io.ts';
+import { makeMakerStanza, makerBody, STANZA_MAKER } from '../../src/archive/maker.ts';
+import { concat, u32, utf8 } from '../../src/crypto/bytes.ts';
 import { ENCRYPTED_CHUNK_SIZE } from '../../src/crypto/chunked.ts';
+import { jcs } from '../../src/crypto/jcs.ts';
 import { formatKeyFile, identityFromSeed } from '../../src/crypto/keys.ts';
 
 export const VECTOR_DIR = fileURLToPath(new URL('../vectors/archive/', import.meta.url));
@@ -188,8 +201,120 @@ export async function buildVectors(): Promise<{ files: Map<string, Uint8Array>; 
   swapped.set(multi.subarray(body, body + ENCRYPTED_CHUNK_SIZE), body + ENCRYPTED_CHUNK_SIZE);
   swapped.set(multi.subarray(body + ENCRYPTED_CHUNK_SIZE, body + 2 * ENCRYPTED_CHUNK_SIZE), body);
   fail('fail_chunks_swapped.emb', 'chunks 0 and 1 swapped', 'chunk_auth_failed', swapped);
+
+  // Edge cases of docs/FORMAT.md, decided there (issue 10). Short input: compared with the magic
+  // byte by byte, so input that differs is not_archive and a cut-off magic is truncated.
+  fail('fail_short_not_archive.emb', 'six bytes that are not the magic', 'not_archive', utf8('%PDF-1'));
+  fail('fail_short_magic_prefix.emb', 'the magic cut after six bytes', 'truncated', utf8('EMBASS'));
+
+  // Manifests that break §4, put in place of good_short's (refused at step 2, before any stanza).
+  const shortManifest = manifest('v-short', { name: 'parcels.csv' });
+  const withManifest = (b: Uint8Array, manifestBytes: Uint8Array) =>
+    concat(b.subarray(0, 8), u32(manifestBytes.length), manifestBytes, b.subarray(12 + readU32(b, 8)));
+  fail(
+    'fail_manifest_bom.emb',
+    "a UTF-8 byte-order mark before good_short's manifest",
+    'bad_manifest',
+    withManifest(short, concat(Uint8Array.of(0xef, 0xbb, 0xbf), jcs(shortManifest))),
+  );
+  for (const [file, description, createdAt] of [
+    ['fail_created_at_feb_30.emb', 'createdAt on a day that does not exist', '2026-02-30T00:00:00Z'],
+    ['fail_created_at_24h.emb', 'createdAt at 24:00:00', '2026-11-27T24:00:00Z'],
+  ] as const) {
+    fail(file, description, 'bad_manifest', withManifest(short, jcs({ ...shortManifest, createdAt })));
+  }
+  fail(
+    'fail_name_256_bytes.emb',
+    'name of 128 code points but 256 UTF-8 bytes',
+    'bad_manifest',
+    withManifest(short, jcs({ ...shortManifest, name: '\u00e9'.repeat(128) })),
+  );
+  fail(
+    'fail_name_control.emb',
+    'name with a C1 control character (U+0085)',
+    'bad_manifest',
+    withManifest(short, jcs({ ...shortManifest, name: 'parcels\u0085.csv' })),
+  );
+
+  // Stanzas that break §5, beside good_short's quorum stanza; the MAC is recomputed with its DEK
+  // (the first 32 bytes of its randomness), so the malformed stanza is the only defect.
+  const dek = fixedRandom('good_short.emb')(32);
+  const shortHeader = await readHeader(exactReader(bufferSource(short)));
+  const shortBody = short.subarray(shortHeader.bytes.length);
+  const [quorum] = shortHeader.stanzas as [Stanza];
+  const restanza = (stanzas: Stanza[]) =>
+    concat(
+      encodeHeader(
+        shortHeader.manifestBytes,
+        stanzas,
+        headerMac(dek, VERSION, shortHeader.manifestBytes, stanzas),
+      ),
+      shortBody,
+    );
+  fail(
+    'fail_quorum_stanza_malformed_after.emb',
+    'a 1187-byte quorum stanza after the one that opens',
+    'bad_header',
+    restanza([quorum, { type: STANZA_QUORUM, body: quorum.body.subarray(1) }]),
+  );
+  fail(
+    'fail_home_stanza_malformed.emb',
+    'a home stanza with a byte after its two fields (outside the MAC)',
+    'bad_header',
+    concat(
+      encodeHeader(
+        shortHeader.manifestBytes,
+        [
+          quorum,
+          {
+            type: STANZA_HOME,
+            body: concat(
+              makeHomeStanza({ kekId: utf8('kek'), wrapped: new Uint8Array(40) }).body,
+              Uint8Array.of(0),
+            ),
+          },
+        ],
+        shortHeader.mac,
+      ),
+      shortBody,
+    ),
+  );
+  const bodyHeader = shortBody.subarray(0, 56);
+  const maker = await makeMakerStanza(
+    {
+      signer: 'job/backup-job',
+      rosterId: '00'.repeat(32),
+      sequence: 1,
+      sign: async () => new Uint8Array(64),
+    },
+    shortManifest,
+    shortHeader.manifestBytes,
+    bodyHeader,
+  );
+  fail(
+    'fail_maker_empty.emb',
+    'a maker stanza {}',
+    'bad_header',
+    restanza([quorum, { type: STANZA_MAKER, body: utf8('{}') }]),
+  );
+  fail('fail_maker_twice.emb', 'two maker stanzas', 'bad_header', restanza([quorum, maker, maker]));
+  const stringSequence = jcs({
+    type: 'archive-maker',
+    roster: '00'.repeat(32),
+    signer: 'job/backup-job',
+    sig: 'AAAA',
+    body: { ...makerBody(shortManifest, shortHeader.manifestBytes, bodyHeader, 1), sequence: '1' },
+  });
+  fail(
+    'fail_maker_sequence_string.emb',
+    'a maker stanza whose sequence is the decimal string "1", not the integer 1',
+    'bad_header',
+    restanza([quorum, { type: STANZA_MAKER, body: stringSequence }]),
+  );
   return { files, index };
 }
+
+const readU32 = (b: Uint8Array, at: number) => new DataView(b.buffer, b.byteOffset + at, 4).getUint32(0);
 
 if (process.argv[1] === fileURLToPath(import.meta.url)) {
   const { files, index } = await buildVectors();
