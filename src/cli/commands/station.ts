@@ -1,8 +1,7 @@
-import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import type { CeremonyKeys } from '../../../hsm/index.ts';
 import type { CeremonyView } from '../../protocol/views.ts';
 import { requestUnlock, unlockAndRestore } from '../../station/client.ts';
+import { stationKeys } from '../../station/keys.ts';
 import { type Command, parse, positiveInt } from '../command.ts';
 import { UsageError } from '../errors.ts';
 import { dataDirOf } from '../hsm.ts';
@@ -23,9 +22,6 @@ Options:
 ${REMOTE_HELP}
   --data-dir DIR   local state (default $EMBASSY_DATA_DIR or ./.embassy)
 `;
-
-const b64 = (b: Uint8Array) => Buffer.from(b).toString('base64url');
-const unb64 = (s: string) => new Uint8Array(Buffer.from(s, 'base64url'));
 
 export const station: Command = {
   name: 'station',
@@ -52,7 +48,7 @@ export const station: Command = {
     const [action, id] = positionals;
     const { roster, client } = await softwareClient(values);
     const session = { id: values.as!, roster, client };
-    const keysDir = join(dataDirOf(values), 'station');
+    const keyStore = stationKeys(join(dataDirOf(values), 'station'));
     if (action === 'request') {
       if (
         !values.domain ||
@@ -70,15 +66,7 @@ export const station: Command = {
         justification: { legalBasis: values['legal-basis'], caseReference: values.case, text: values.reason },
         ttlSeconds: positiveInt(values.ttl, '--ttl', 86400),
       });
-      mkdirSync(keysDir, { recursive: true, mode: 0o700 });
-      writeFileSync(
-        join(keysDir, `${ceremony.id}.json`),
-        JSON.stringify({
-          p256: { secretKey: b64(keys.p256.secretKey), publicKey: b64(keys.p256.publicKey) },
-          xwing: { seed: b64(keys.xwing.seed), publicKey: b64(keys.xwing.publicKey) },
-        }),
-        { mode: 0o600 },
-      );
+      await keyStore.save(ceremony.id, keys);
       process.stdout.write(`${ceremony.id}\n`);
     } else if (action === 'status') {
       if (!id) throw new UsageError('status needs a ceremony id');
@@ -88,20 +76,15 @@ export const station: Command = {
       );
     } else if (action === 'unlock') {
       if (!id || !values.output) throw new UsageError('unlock needs a ceremony id and -o DIR');
-      const path = join(keysDir, `${id}.json`);
-      if (!existsSync(path)) throw new UsageError(`no ceremony keys for ${id} in ${keysDir}`);
-      const k = JSON.parse(readFileSync(path, 'utf8'));
-      const keys: CeremonyKeys = {
-        p256: { secretKey: unb64(k.p256.secretKey), publicKey: unb64(k.p256.publicKey) },
-        xwing: { seed: unb64(k.xwing.seed), publicKey: unb64(k.xwing.publicKey) },
-      };
+      const keys = keyStore.load(id);
+      if (!keys) throw new UsageError(`no ceremony keys for ${id} in ${keyStore.dir}`);
       const { snapshots } = await client.get<{ snapshots: { id: string; location: string }[] }>(
         '/v1/snapshots',
       );
       const where = (s: string) =>
         values.archives ? join(values.archives, s) : (snapshots.find((x) => x.id === s)?.location ?? s);
       const res = await unlockAndRestore(session, id, keys, where, values.output);
-      rmSync(path);
+      keyStore.destroy(id);
       for (const f of res.files)
         process.stdout.write(`restored ${f.snapshot} → ${f.path} (${f.bytes} bytes)\n`);
     } else {
