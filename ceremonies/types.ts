@@ -7,6 +7,7 @@
  */
 import type { JsonValue } from '../src/crypto/jcs.ts';
 import type { Statement } from '../src/crypto/statement.ts';
+import { EmbassyError } from '../src/errors.ts';
 
 /** The four roles of every ceremony. */
 export type RoleId = 'administrator' | 'custodians' | 'witness' | 'station';
@@ -190,13 +191,12 @@ export type CeremonyErrorCode =
   | 'ceremony_closed'
   | 'ceremony_sign_off_missing';
 
-export class CeremonyError extends Error {
-  override readonly name = 'CeremonyError';
+export class CeremonyError extends EmbassyError<CeremonyErrorCode> {
   constructor(
-    readonly code: CeremonyErrorCode,
+    code: CeremonyErrorCode,
     message: string,
     readonly step?: string,
   ) {
-    super(message);
+    super(code, message);
   }
 }

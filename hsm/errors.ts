@@ -8,6 +8,8 @@
  * catch (e) { if (e instanceof HsmError && e.code === 'wrong_pin') … }
  */
 
+import { EmbassyError } from '../src/errors.ts';
+
 export type HsmErrorCode =
   /** The module file is missing or is not a PKCS#11 library. */
   | 'module_missing'
@@ -50,17 +52,16 @@ export type HsmErrorCode =
   /** Any other PKCS#11 failure; the message carries the CKR_ name and the operation. */
   | 'pkcs11_error';
 
-export class HsmError extends Error {
-  override readonly name = 'HsmError';
+export class HsmError extends EmbassyError<HsmErrorCode> {
   constructor(
-    readonly code: HsmErrorCode,
+    code: HsmErrorCode,
     message: string,
     /** The PKCS#11 return value name when the error came from the module (e.g. `CKR_PIN_INCORRECT`). */
     readonly ckr?: string,
     /** For `commitment_mismatch` and `kcv_mismatch`: the custodian whose share failed. */
     readonly custodian?: string,
   ) {
-    super(message);
+    super(code, message);
   }
 }
 

@@ -1,3 +1,5 @@
+import { EmbassyError } from '../errors.ts';
+
 /** Every way an archive can be refused, each with one line a custodian or operator can act on. */
 export type ArchiveErrorCode =
   | 'not_archive'
@@ -15,12 +17,4 @@ export type ArchiveErrorCode =
   | 'maker_mismatch'
   | 'bad_argument';
 
-export class ArchiveError extends Error {
-  constructor(
-    readonly code: ArchiveErrorCode,
-    message: string,
-  ) {
-    super(message);
-    this.name = 'ArchiveError';
-  }
-}
+export class ArchiveError extends EmbassyError<ArchiveErrorCode> {}

@@ -38,7 +38,7 @@ export function rosterCheck(): { check: EntryCheck; resolveKey: KeyResolver } {
     kinds: ['roster-version'],
     begin(ctx, report) {
       if (ctx.rosterPin === undefined) {
-        report({ code: 'ROSTER_NOT_PINNED', message: 'no roster pin given: actor keys cannot be trusted' });
+        report({ code: 'roster_not_pinned', message: 'no roster pin given: actor keys cannot be trusted' });
         return;
       }
       const docs = ctx.rosterVersions.map((v) => (v.signed as { roster?: RosterDoc } | null)?.roster);
@@ -52,7 +52,7 @@ export function rosterCheck(): { check: EntryCheck; resolveKey: KeyResolver } {
       const start = ids.indexOf(ctx.rosterPin);
       if (start < 0) {
         report({
-          code: 'ROSTER_PIN_NOT_FOUND',
+          code: 'roster_pin_not_found',
           message: 'no roster version in the bundle matches the roster pin',
         });
         return;
@@ -71,7 +71,7 @@ export function rosterCheck(): { check: EntryCheck; resolveKey: KeyResolver } {
           const id = ids[i] ?? `#${i}`;
           failed.set(id, (e as Error).message);
           report({
-            code: 'ROSTER_CHAIN_INVALID',
+            code: 'roster_chain_invalid',
             message: `roster version ${String(ctx.rosterVersions[i]!.version)} does not verify: ${(e as Error).message}`,
           });
           break; // later versions cannot be trusted either
@@ -87,7 +87,7 @@ export function rosterCheck(): { check: EntryCheck; resolveKey: KeyResolver } {
       if (verified.has(id)) inForce.add(id);
       else
         report({
-          code: 'ROSTER_CHANGE_UNVERIFIED',
+          code: 'roster_change_unverified',
           seq,
           message: `entry ${seq}: roster version ${String(e.data?.version)} is not signed by a quorum of the pinned chain${
             failed.has(id) ? ` (${failed.get(id)})` : ''

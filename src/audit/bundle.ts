@@ -10,6 +10,7 @@
  */
 import { readFile } from 'node:fs/promises';
 import type { JsonValue } from '../crypto/jcs.ts';
+import { EmbassyError } from '../errors.ts';
 import { writeDurably } from '../fs/durable.ts';
 import type { Store } from '../store/index.ts';
 import { entries as readEntries, checkpoints as storedCheckpoints, treeHead } from './log.ts';
@@ -18,21 +19,12 @@ import { entries as readEntries, checkpoints as storedCheckpoints, treeHead } fr
 export const BUNDLE_FORMAT = 'data-embassy/audit-bundle/v1';
 
 export type BundleErrorCode =
-  | 'BUNDLE_NO_CHECKPOINT'
-  | 'BUNDLE_BAD_LOG_KEY'
-  | 'BUNDLE_BAD_TRUSTED_CHECKPOINT'
-  | 'BUNDLE_UNREADABLE';
+  | 'bundle_no_checkpoint'
+  | 'bundle_bad_log_key'
+  | 'bundle_bad_trusted_checkpoint'
+  | 'bundle_unreadable';
 
-export class BundleError extends Error {
-  override readonly name = 'BundleError';
-  constructor(
-    readonly code: BundleErrorCode,
-    message: string,
-    options?: { cause?: unknown },
-  ) {
-    super(message, options);
-  }
-}
+export class BundleError extends EmbassyError<BundleErrorCode> {}
 
 /** A roster version as the bundle carries it: the signed document, verbatim. */
 export interface BundleRosterVersion {
@@ -59,7 +51,7 @@ export interface Bundle {
 export interface ExportOptions {
   /**
    * `checkpoint` (default): entries up to the latest signed checkpoint, so that every exported entry is
-   * covered by a signature; fails with `BUNDLE_NO_CHECKPOINT` if none was issued. `head`: every
+   * covered by a signature; fails with `bundle_no_checkpoint` if none was issued. `head`: every
    * committed entry (a verifier reports the uncheckpointed tail).
    */
   readonly upTo?: 'checkpoint' | 'head';
@@ -74,7 +66,7 @@ export async function exportBundle(store: Store, opts: ExportOptions = {}): Prom
     const last = cps.at(-1);
     if (last === undefined)
       throw new BundleError(
-        'BUNDLE_NO_CHECKPOINT',
+        'bundle_no_checkpoint',
         'no checkpoint has been issued yet: issue one before exporting',
       );
     size = last.size;
@@ -122,13 +114,13 @@ export async function readBundle(path: string): Promise<unknown> {
   try {
     text = await readFile(path, 'utf8');
   } catch (e) {
-    throw new BundleError('BUNDLE_UNREADABLE', `cannot read bundle ${path}: ${(e as Error).message}`, {
+    throw new BundleError('bundle_unreadable', `cannot read bundle ${path}: ${(e as Error).message}`, {
       cause: e,
     });
   }
   try {
     return JSON.parse(text) as unknown;
   } catch {
-    throw new BundleError('BUNDLE_UNREADABLE', `bundle ${path} is not JSON`);
+    throw new BundleError('bundle_unreadable', `bundle ${path} is not JSON`);
   }
 }

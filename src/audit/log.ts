@@ -26,6 +26,7 @@ import type { Kysely } from 'kysely';
 import { toHex } from '../crypto/bytes.ts';
 import { canonicalize, JcsError, type JsonValue } from '../crypto/jcs.ts';
 import { parseStatement, type Statement, StatementError } from '../crypto/statement.ts';
+import { EmbassyError } from '../errors.ts';
 import { CheckpointError, parseCheckpoint } from '../log/checkpoint.ts';
 import {
   appendToFrontier,
@@ -45,24 +46,15 @@ import type { CheckpointSigner } from './signer.ts';
 
 /** Error codes raised by this module. */
 export type AuditLogErrorCode =
-  | 'AUDIT_NOT_IN_TRANSACTION'
-  | 'AUDIT_BAD_ENTRY'
-  | 'AUDIT_SECRET_FIELD'
-  | 'AUDIT_BAD_RANGE'
-  | 'AUDIT_HEAD_CORRUPT'
-  | 'AUDIT_CHECKPOINT_REFUSED'
-  | 'AUDIT_ORIGIN_MISMATCH';
+  | 'audit_not_in_transaction'
+  | 'audit_bad_entry'
+  | 'audit_secret_field'
+  | 'audit_bad_range'
+  | 'audit_head_corrupt'
+  | 'audit_checkpoint_refused'
+  | 'audit_origin_mismatch';
 
-export class AuditLogError extends Error {
-  override readonly name = 'AuditLogError';
-  constructor(
-    readonly code: AuditLogErrorCode,
-    message: string,
-    options?: { cause?: unknown },
-  ) {
-    super(message, options);
-  }
-}
+export class AuditLogError extends EmbassyError<AuditLogErrorCode> {}
 
 /** Entry format version. */
 export const ENTRY_VERSION = 1;
@@ -192,7 +184,7 @@ async function readHead(db: Kysely<Schema>): Promise<Head> {
     .select(['origin', 'size', 'root', 'last_leaf', 'frontier'])
     .where('id', '=', 1)
     .executeTakeFirst();
-  if (h === undefined) throw new AuditLogError('AUDIT_HEAD_CORRUPT', 'the log head row is missing');
+  if (h === undefined) throw new AuditLogError('audit_head_corrupt', 'the log head row is missing');
   return { ...h, size: Number(h.size) };
 }
 
@@ -201,10 +193,10 @@ function parseFrontier(text: string): Uint8Array[] {
   try {
     v = JSON.parse(text);
   } catch {
-    throw new AuditLogError('AUDIT_HEAD_CORRUPT', 'the log head frontier is not JSON');
+    throw new AuditLogError('audit_head_corrupt', 'the log head frontier is not JSON');
   }
   if (!Array.isArray(v) || !v.every((x) => typeof x === 'string' && /^[0-9a-f]{64}$/.test(x)))
-    throw new AuditLogError('AUDIT_HEAD_CORRUPT', 'the log head frontier is malformed');
+    throw new AuditLogError('audit_head_corrupt', 'the log head frontier is malformed');
   return v.map(unhex);
 }
 
@@ -219,7 +211,7 @@ export const rfc3339 = (d: Date): string => d.toISOString();
 
 /** Builds and checks the entry object (no database access). Exported for tests and tools. */
 export function buildEntry(origin: string, seq: number, prev: string, input: EntryInput): Entry {
-  const bad = (why: string) => new AuditLogError('AUDIT_BAD_ENTRY', `audit entry ${why}`);
+  const bad = (why: string) => new AuditLogError('audit_bad_entry', `audit entry ${why}`);
   if (input === null || typeof input !== 'object') throw bad('input must be an object');
   if (typeof input.kind !== 'string' || !KIND_RE.test(input.kind))
     throw bad('kind must match [a-z][a-z0-9-]*');
@@ -248,7 +240,7 @@ export function buildEntry(origin: string, seq: number, prev: string, input: Ent
     if (s.signer !== input.actor) throw bad('actor must be the signer of its statement');
     const p = findSecretLookingField(s.body, '/statement/body');
     if (p !== null)
-      throw new AuditLogError('AUDIT_SECRET_FIELD', `audit entry refused: ${p} looks like secret material`);
+      throw new AuditLogError('audit_secret_field', `audit entry refused: ${p} looks like secret material`);
     entry.statement = s;
   }
   if (input.data !== undefined) {
@@ -256,7 +248,7 @@ export function buildEntry(origin: string, seq: number, prev: string, input: Ent
       throw bad('data must be an object');
     const p = findSecretLookingField(input.data, '/data');
     if (p !== null)
-      throw new AuditLogError('AUDIT_SECRET_FIELD', `audit entry refused: ${p} looks like secret material`);
+      throw new AuditLogError('audit_secret_field', `audit entry refused: ${p} looks like secret material`);
     entry.data = input.data;
   }
   return entry;
@@ -274,12 +266,12 @@ export interface Appended {
 
 /**
  * Appends an entry in the caller's transaction (which must come from `store.transaction`).
- * @throws {AuditLogError} `AUDIT_NOT_IN_TRANSACTION`, `AUDIT_BAD_ENTRY`, `AUDIT_SECRET_FIELD`.
+ * @throws {AuditLogError} `audit_not_in_transaction`, `audit_bad_entry`, `audit_secret_field`.
  */
 export async function appendEntry(trx: Trx, input: EntryInput): Promise<Appended> {
   if (transactionDialect(trx) === undefined)
     throw new AuditLogError(
-      'AUDIT_NOT_IN_TRANSACTION',
+      'audit_not_in_transaction',
       'appendEntry must run inside store.transaction(), with the state change it records',
     );
   const head = await readHead(trx);
@@ -290,13 +282,13 @@ export async function appendEntry(trx: Trx, input: EntryInput): Promise<Appended
     text = canonicalize(entry);
   } catch (e) {
     if (e instanceof JcsError)
-      throw new AuditLogError('AUDIT_BAD_ENTRY', `audit entry is not JSON: ${e.message}`);
+      throw new AuditLogError('audit_bad_entry', `audit entry is not JSON: ${e.message}`);
     throw e;
   }
   const leaf = leafHash(encoder.encode(text));
   const frontier = parseFrontier(head.frontier);
   if (frontier.length !== popcount(seq))
-    throw new AuditLogError('AUDIT_HEAD_CORRUPT', 'the log head frontier does not match its size');
+    throw new AuditLogError('audit_head_corrupt', 'the log head frontier does not match its size');
   const next = appendToFrontier(frontier, seq, leaf);
   const root = hex(frontierRoot(next.frontier));
   const leafHex = hex(leaf);
@@ -317,7 +309,7 @@ export async function appendEntry(trx: Trx, input: EntryInput): Promise<Appended
     .where('size', '=', seq)
     .executeTakeFirst();
   if (Number(upd.numUpdatedRows) !== 1)
-    throw new AuditLogError('AUDIT_HEAD_CORRUPT', 'the log head changed under a serialised writer');
+    throw new AuditLogError('audit_head_corrupt', 'the log head changed under a serialised writer');
   return { seq, leafHash: leafHex, size: seq + 1, root };
 }
 
@@ -335,7 +327,7 @@ export interface StoredEntry {
 /** Entries with from ≤ seq < to (at most {@link MAX_ENTRIES_PER_READ}), in order. */
 export async function entries(db: Kysely<Schema>, from: number, to: number): Promise<StoredEntry[]> {
   if (!Number.isSafeInteger(from) || !Number.isSafeInteger(to) || from < 0 || to < from)
-    throw new AuditLogError('AUDIT_BAD_RANGE', 'entry range must be 0 ≤ from ≤ to');
+    throw new AuditLogError('audit_bad_range', 'entry range must be 0 ≤ from ≤ to');
   const end = Math.min(to, from + MAX_ENTRIES_PER_READ);
   if (end === from) return [];
   const rows = await db
@@ -393,7 +385,7 @@ async function fetchNodes(db: Kysely<Schema>, refs: readonly NodeRef[]): Promise
   for (const r of refs)
     if (!out.has(`${r.level}:${r.idx}`))
       throw new AuditLogError(
-        'AUDIT_HEAD_CORRUPT',
+        'audit_head_corrupt',
         `tree node ${r.level}/${r.idx} is missing from the store`,
       );
   return out;
@@ -408,7 +400,7 @@ async function hashes(db: Kysely<Schema>, ranges: readonly Range[]): Promise<Uin
 async function checkSize(db: Kysely<Schema>, size: number): Promise<TreeHead> {
   const head = await treeHead(db);
   if (!Number.isSafeInteger(size) || size < 0 || size > head.size)
-    throw new AuditLogError('AUDIT_BAD_RANGE', `tree size ${size} is beyond the log (size ${head.size})`);
+    throw new AuditLogError('audit_bad_range', `tree size ${size} is beyond the log (size ${head.size})`);
   return head;
 }
 
@@ -433,7 +425,7 @@ export interface InclusionProof {
 export async function inclusionProof(db: Kysely<Schema>, seq: number, size: number): Promise<InclusionProof> {
   await checkSize(db, size);
   if (!Number.isSafeInteger(seq) || seq < 0 || seq >= size)
-    throw new AuditLogError('AUDIT_BAD_RANGE', `entry ${seq} is not in a tree of size ${size}`);
+    throw new AuditLogError('audit_bad_range', `entry ${seq} is not in a tree of size ${size}`);
   const ranges = inclusionRanges(seq, size);
   const all = await hashes(db, [...ranges, { start: seq, end: seq + 1 }, { start: 0, end: size }]);
   return {
@@ -462,7 +454,7 @@ export async function consistencyProof(
   await checkSize(db, size2);
   if (!Number.isSafeInteger(size1) || size1 <= 0 || size1 > size2)
     throw new AuditLogError(
-      'AUDIT_BAD_RANGE',
+      'audit_bad_range',
       `consistency proof needs 0 < size1 ≤ size2, got ${size1}, ${size2}`,
     );
   const ranges = consistencyRanges(size1, size2);
@@ -514,7 +506,7 @@ export async function checkpoints(
 /**
  * Signs a checkpoint of the committed tree head and stores the note. The consistency proof from the
  * signer's last signed checkpoint is computed here; the signer refuses (and this throws
- * `AUDIT_CHECKPOINT_REFUSED`, with the signer's code as `reason`) if the database was rolled back or
+ * `audit_checkpoint_refused`, with the signer's code as `reason`) if the database was rolled back or
  * forked since then. Call it after the transaction that closed a ceremony has committed, and on a
  * schedule.
  */
@@ -523,7 +515,7 @@ export async function issueCheckpoint(store: Store, signer: CheckpointSigner): P
   const refused = (e: CheckpointError) =>
     Object.assign(
       new AuditLogError(
-        'AUDIT_CHECKPOINT_REFUSED',
+        'audit_checkpoint_refused',
         `checkpoint for tree size ${head.size} refused: ${e.message}`,
         {
           cause: e,
@@ -536,7 +528,7 @@ export async function issueCheckpoint(store: Store, signer: CheckpointSigner): P
     const last = await signer.last();
     if (last.origin !== head.origin)
       throw new AuditLogError(
-        'AUDIT_ORIGIN_MISMATCH',
+        'audit_origin_mismatch',
         `the checkpoint signer is for log ${last.origin}, not ${head.origin}`,
       );
     let proof: Uint8Array[] = [];
@@ -550,7 +542,7 @@ export async function issueCheckpoint(store: Store, signer: CheckpointSigner): P
   const body = parseCheckpoint(parseNote(note).text);
   if (body.origin !== head.origin || body.size !== head.size || hex(body.root) !== head.root)
     throw new AuditLogError(
-      'AUDIT_ORIGIN_MISMATCH',
+      'audit_origin_mismatch',
       'the signed checkpoint is not the tree head it was asked to sign',
     );
   const createdAt = rfc3339(new Date());
@@ -566,7 +558,7 @@ export async function issueCheckpoint(store: Store, signer: CheckpointSigner): P
     .executeTakeFirstOrThrow();
   if (stored.root !== head.root)
     throw new AuditLogError(
-      'AUDIT_CHECKPOINT_REFUSED',
+      'audit_checkpoint_refused',
       `a different root is already stored for tree size ${head.size}`,
     );
   return { size: head.size, root: head.root, note: stored.note, createdAt: stored.created_at };

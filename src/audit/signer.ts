@@ -59,12 +59,12 @@ export class CheckpointSigner {
   static async init(statePath: string, origin: string, from: Checkpoint | null = null): Promise<void> {
     const c = from ?? { origin, size: 0, root: EMPTY_ROOT };
     if (c.origin !== origin)
-      throw new CheckpointError('CHECKPOINT_WRONG_ORIGIN', 'checkpoint is for another log');
+      throw new CheckpointError('checkpoint_wrong_origin', 'checkpoint is for another log');
     await writeDurably(statePath, formatCheckpoint(c), { exclusive: true }).catch(
       (e: NodeJS.ErrnoException) => {
         if (e.code === 'EEXIST')
           throw new CheckpointError(
-            'CHECKPOINT_STATE_EXISTS',
+            'checkpoint_state_exists',
             `checkpoint state ${statePath} already exists`,
           );
         throw e;
@@ -80,7 +80,7 @@ export class CheckpointSigner {
     } catch (e) {
       if ((e as NodeJS.ErrnoException).code === 'ENOENT')
         throw new CheckpointError(
-          'CHECKPOINT_STATE_MISSING',
+          'checkpoint_state_missing',
           `checkpoint state ${this.opts.statePath} is missing: restore it, or run init for a new log`,
         );
       throw e;
@@ -90,12 +90,12 @@ export class CheckpointSigner {
       c = parseCheckpoint(text);
     } catch {
       throw new CheckpointError(
-        'CHECKPOINT_STATE_CORRUPT',
+        'checkpoint_state_corrupt',
         `checkpoint state ${this.opts.statePath} is corrupt`,
       );
     }
     if (c.origin !== this.opts.origin)
-      throw new CheckpointError('CHECKPOINT_WRONG_ORIGIN', `checkpoint state is for log ${c.origin}`);
+      throw new CheckpointError('checkpoint_wrong_origin', `checkpoint state is for log ${c.origin}`);
     return c;
   }
 
@@ -103,8 +103,8 @@ export class CheckpointSigner {
    * Signs the checkpoint (origin, `size`, `root`) and returns the signed note. `proof` is the RFC 9162
    * consistency proof from the last signed size to `size` (not needed when the last size is 0 or equals
    * `size`). Re-signing the last checkpoint is allowed.
-   * @throws {CheckpointError} `CHECKPOINT_ROLLBACK` (smaller), `CHECKPOINT_FORK` (same size, other root),
-   *   `CHECKPOINT_INCONSISTENT` (missing or failing proof), `CHECKPOINT_STATE_*`.
+   * @throws {CheckpointError} `checkpoint_rollback` (smaller), `checkpoint_fork` (same size, other root),
+   *   `checkpoint_inconsistent` (missing or failing proof), `checkpoint_state_*`.
    */
   sign(size: number, root: Uint8Array, proof: readonly Uint8Array[] = []): Promise<string> {
     const key = resolve(this.opts.statePath);

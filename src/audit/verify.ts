@@ -238,14 +238,14 @@ function openAnchors(opts: VerifyOptions): { logVerifier: NoteVerifier; trusted:
   try {
     logVerifier = parseVerifierKey(opts.logKey);
   } catch (e) {
-    throw new BundleError('BUNDLE_BAD_LOG_KEY', `log key: ${(e as Error).message}`, { cause: e });
+    throw new BundleError('bundle_bad_log_key', `log key: ${(e as Error).message}`, { cause: e });
   }
   if (opts.trustedCheckpoint === undefined) return { logVerifier, trusted: undefined };
   try {
     return { logVerifier, trusted: openCheckpoint(opts.trustedCheckpoint, [logVerifier], logVerifier.name) };
   } catch (e) {
     throw new BundleError(
-      'BUNDLE_BAD_TRUSTED_CHECKPOINT',
+      'bundle_bad_trusted_checkpoint',
       `trusted checkpoint does not verify under the log key: ${(e as Error).message}`,
       { cause: e },
     );
@@ -302,7 +302,7 @@ function malformedReport(origin: string, why: string): VerifyReport {
     root: toHex(new CompactRange().root()),
     statementsVerified: 0,
     ceremonies: [],
-    findings: [{ code: 'BUNDLE_MALFORMED', message: why }],
+    findings: [{ code: 'bundle_malformed', message: why }],
     notes: [],
   };
 }
@@ -356,7 +356,7 @@ function newVerification(
 function checkBundleOrigin(v: Verification): void {
   if (v.bundle.origin !== v.origin)
     v.report({
-      code: 'BUNDLE_WRONG_ORIGIN',
+      code: 'bundle_wrong_origin',
       message: `bundle is for log ${v.bundle.origin}, the log key is for ${v.origin}`,
     });
 }
@@ -372,7 +372,7 @@ function openCheckpoints(v: Verification): void {
     try {
       cps.push({ ...openCheckpoint(note, [v.logVerifier], v.origin), index });
     } catch (e) {
-      const code = e instanceof NoteError ? 'CHECKPOINT_BAD_SIGNATURE' : 'CHECKPOINT_MALFORMED';
+      const code = e instanceof NoteError ? 'checkpoint_bad_signature' : 'checkpoint_malformed';
       v.report({
         code,
         message: `checkpoint #${index} does not verify under the log key: ${(e as Error).message}`,
@@ -385,7 +385,7 @@ function openCheckpoints(v: Verification): void {
     const b = cps[i]!;
     if (a.size === b.size && toHex(a.root) !== toHex(b.root))
       v.report({
-        code: 'CHECKPOINT_FORK',
+        code: 'checkpoint_fork',
         seq: a.size - 1,
         message: `two signed checkpoints of tree size ${a.size} have different roots: the log forked`,
       });
@@ -395,7 +395,7 @@ function openCheckpoints(v: Verification): void {
     for (const c of cps)
       if (c.size === t.size && toHex(c.root) !== toHex(t.root))
         v.report({
-          code: 'CHECKPOINT_FORK',
+          code: 'checkpoint_fork',
           seq: c.size - 1,
           message: `checkpoint #${c.index} and the trusted checkpoint both sign tree size ${c.size} with different roots`,
         });
@@ -562,7 +562,7 @@ function checkStatement(v: Verification, e: ParsedEntry, i: number): void {
     s = parseStatement(canonicalize(e.statement));
   } catch (err) {
     v.entryReport({
-      code: 'STATEMENT_MALFORMED',
+      code: 'statement_malformed',
       seq: i,
       message: `entry ${i}: statement is malformed: ${(err as Error).message}`,
     });
@@ -582,13 +582,13 @@ function checkStatement(v: Verification, e: ParsedEntry, i: number): void {
   const key = resolveKey({ signer: s.signer, roster: s.roster, seq: i, kind: e.kind });
   if (key === null || key === undefined)
     v.entryReport({
-      code: 'STATEMENT_UNKNOWN_SIGNER',
+      code: 'statement_unknown_signer',
       seq: i,
       message: `entry ${i}: signer ${s.signer} has no key in roster ${s.roster.slice(0, 16)}…`,
     });
   else if (!verifyStatement(s, key))
     v.entryReport({
-      code: 'STATEMENT_BAD_SIGNATURE',
+      code: 'statement_bad_signature',
       seq: i,
       message: `entry ${i}: the ${s.type} signature by ${s.signer} does not verify`,
     });
@@ -684,7 +684,7 @@ function checkCheckpointRoots(v: Verification): void {
   for (const c of v.cps) {
     if (c.size > n) {
       v.report({
-        code: 'CHECKPOINT_BEYOND_ENTRIES',
+        code: 'checkpoint_beyond_entries',
         seq: n,
         message: `checkpoint #${c.index} signs ${c.size} entries, the bundle has ${n}: entries ${n}..${c.size - 1} are missing`,
       });
@@ -694,7 +694,7 @@ function checkCheckpointRoots(v: Verification): void {
     if (v.rootsAt.get(c.size) !== toHex(c.root)) {
       const explained = v.entryFindings.some((s) => s >= lastGood && s < c.size);
       v.report({
-        code: 'CHECKPOINT_ROOT_MISMATCH',
+        code: 'checkpoint_root_mismatch',
         seq: explained ? undefined : c.size - 1,
         message: explained
           ? `checkpoint #${c.index} (size ${c.size}) does not match the entries (see the entry findings above)`

@@ -387,7 +387,7 @@ async function badRange<T>(f: () => Promise<T>): Promise<T> {
   try {
     return await f();
   } catch (e) {
-    if (e instanceof AuditLogError && e.code === 'AUDIT_BAD_RANGE')
+    if (e instanceof AuditLogError && e.code === 'audit_bad_range')
       throw new ApiError('bad_request', e.message);
     throw e;
   }

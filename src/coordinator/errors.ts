@@ -1,3 +1,5 @@
+import { EmbassyError } from '../errors.ts';
+
 /** Errors the coordinator answers with: `{ "error": { "code", "message" } }` and this HTTP status. */
 export type ApiErrorCode =
   | 'bad_request'
@@ -32,14 +34,7 @@ const STATUS: Record<ApiErrorCode, number> = {
   internal: 500,
 };
 
-export class ApiError extends Error {
-  constructor(
-    readonly code: ApiErrorCode,
-    message: string,
-  ) {
-    super(message);
-    this.name = 'ApiError';
-  }
+export class ApiError extends EmbassyError<ApiErrorCode> {
   get status(): number {
     return STATUS[this.code];
   }

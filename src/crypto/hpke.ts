@@ -10,6 +10,7 @@
  */
 import type { webcrypto } from 'node:crypto';
 import { Aes256Gcm, CipherSuite, HkdfSha256, KemId, type KemInterface } from '@hpke/core';
+import { EmbassyError } from '../errors.ts';
 import {
   XWING_CIPHERTEXT_SIZE,
   XWING_ENCAPSULATION_SEED_SIZE,
@@ -159,9 +160,8 @@ export async function hpkeOpen(
 }
 
 /** Deliberately uninformative: a wrong key and a modified ciphertext look the same. */
-export class HpkeOpenError extends Error {
-  readonly code = 'hpke_open_failed';
+export class HpkeOpenError extends EmbassyError<'hpke_open_failed'> {
   constructor() {
-    super('HPKE open failed: wrong key or modified ciphertext');
+    super('hpke_open_failed', 'HPKE open failed: wrong key or modified ciphertext');
   }
 }

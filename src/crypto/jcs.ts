@@ -24,31 +24,32 @@
  * @module
  */
 
+import { EmbassyError } from '../errors.ts';
+
 /** The JSON values this module accepts. */
 export type JsonValue = null | boolean | number | string | JsonValue[] | { [key: string]: JsonValue };
 
 /** Error codes raised by this module. */
 export type JcsErrorCode =
-  | 'JCS_NON_FINITE_NUMBER'
-  | 'JCS_LONE_SURROGATE'
-  | 'JCS_UNSUPPORTED_TYPE'
-  | 'JCS_TO_JSON'
-  | 'JCS_NON_PLAIN_OBJECT'
-  | 'JCS_SPARSE_ARRAY'
-  | 'JCS_CYCLE'
-  | 'JCS_TOO_DEEP'
-  | 'JCS_INVALID_JSON'
-  | 'JCS_NOT_CANONICAL';
+  | 'jcs_non_finite_number'
+  | 'jcs_lone_surrogate'
+  | 'jcs_unsupported_type'
+  | 'jcs_to_json'
+  | 'jcs_non_plain_object'
+  | 'jcs_sparse_array'
+  | 'jcs_cycle'
+  | 'jcs_too_deep'
+  | 'jcs_invalid_json'
+  | 'jcs_not_canonical';
 
 /** The only error this module throws. `path` is a JSON-pointer-like location (`/a/0`). */
-export class JcsError extends Error {
-  override readonly name = 'JcsError';
+export class JcsError extends EmbassyError<JcsErrorCode> {
   constructor(
-    readonly code: JcsErrorCode,
+    code: JcsErrorCode,
     message: string,
     readonly path = '',
   ) {
-    super(path === '' ? message : `${message} at ${path}`);
+    super(code, path === '' ? message : `${message} at ${path}`);
   }
 }
 
@@ -64,7 +65,7 @@ const ptr = (path: string, key: string | number): string =>
   `${path}/${String(key).replaceAll('~', '~0').replaceAll('/', '~1')}`;
 
 function str(s: string, path: string): string {
-  if (LONE_SURROGATE.test(s)) throw new JcsError('JCS_LONE_SURROGATE', 'string has a lone surrogate', path);
+  if (LONE_SURROGATE.test(s)) throw new JcsError('jcs_lone_surrogate', 'string has a lone surrogate', path);
   return JSON.stringify(s);
 }
 
@@ -74,7 +75,7 @@ function write(v: unknown, path: string, stack: object[], out: string[]): void {
       out.push(str(v, path));
       return;
     case 'number':
-      if (!Number.isFinite(v)) throw new JcsError('JCS_NON_FINITE_NUMBER', `number ${v} is not finite`, path);
+      if (!Number.isFinite(v)) throw new JcsError('jcs_non_finite_number', `number ${v} is not finite`, path);
       out.push(JSON.stringify(v)); // ES2015 Number::toString; -0 → "0"
       return;
     case 'boolean':
@@ -83,22 +84,22 @@ function write(v: unknown, path: string, stack: object[], out: string[]): void {
     case 'object':
       break;
     default:
-      throw new JcsError('JCS_UNSUPPORTED_TYPE', `${typeof v} is not a JSON value`, path);
+      throw new JcsError('jcs_unsupported_type', `${typeof v} is not a JSON value`, path);
   }
   if (v === null) {
     out.push('null');
     return;
   }
-  if (stack.includes(v)) throw new JcsError('JCS_CYCLE', 'value is cyclic', path);
+  if (stack.includes(v)) throw new JcsError('jcs_cycle', 'value is cyclic', path);
   if (stack.length >= JCS_MAX_DEPTH)
-    throw new JcsError('JCS_TOO_DEEP', `nesting exceeds ${JCS_MAX_DEPTH}`, path);
+    throw new JcsError('jcs_too_deep', `nesting exceeds ${JCS_MAX_DEPTH}`, path);
   if (Array.isArray(v)) {
     if (Object.getPrototypeOf(v) !== Array.prototype)
-      throw new JcsError('JCS_NON_PLAIN_OBJECT', 'array subclass is not plain JSON', path);
+      throw new JcsError('jcs_non_plain_object', 'array subclass is not plain JSON', path);
     stack.push(v);
     out.push('[');
     for (let i = 0; i < v.length; i++) {
-      if (!(i in v)) throw new JcsError('JCS_SPARSE_ARRAY', 'array has a hole', ptr(path, i));
+      if (!(i in v)) throw new JcsError('jcs_sparse_array', 'array has a hole', ptr(path, i));
       if (i > 0) out.push(',');
       write(v[i], ptr(path, i), stack, out);
     }
@@ -109,13 +110,13 @@ function write(v: unknown, path: string, stack: object[], out: string[]): void {
   const proto = Object.getPrototypeOf(v);
   if (proto !== Object.prototype && proto !== null) {
     const what =
-      typeof (v as { toJSON?: unknown }).toJSON === 'function' ? 'JCS_TO_JSON' : 'JCS_NON_PLAIN_OBJECT';
+      typeof (v as { toJSON?: unknown }).toJSON === 'function' ? 'jcs_to_json' : 'jcs_non_plain_object';
     throw new JcsError(what, `${v.constructor?.name ?? 'object'} is not a plain JSON object`, path);
   }
   if (Object.getOwnPropertySymbols(v).length > 0)
-    throw new JcsError('JCS_UNSUPPORTED_TYPE', 'object has symbol keys', path);
+    throw new JcsError('jcs_unsupported_type', 'object has symbol keys', path);
   const obj = v as Record<string, unknown>;
-  if (Object.hasOwn(obj, 'toJSON')) throw new JcsError('JCS_TO_JSON', 'object has a toJSON member', path);
+  if (Object.hasOwn(obj, 'toJSON')) throw new JcsError('jcs_to_json', 'object has a toJSON member', path);
   const keys = Object.keys(obj).sort(); // UTF-16 code unit order, as RFC 8785 §3.2.3 requires
   stack.push(v);
   out.push('{');
@@ -158,7 +159,7 @@ export function jcs(value: unknown): Uint8Array {
  * entries and statements. Duplicate member names, whitespace, non-sorted members, escapes JCS would not
  * use, a byte-order mark, invalid UTF-8 or lone surrogates all fail, because re-canonicalising the
  * parsed value does not reproduce the input.
- * @throws {JcsError} `JCS_INVALID_JSON` (not UTF-8 or not JSON) or `JCS_NOT_CANONICAL`.
+ * @throws {JcsError} `jcs_invalid_json` (not UTF-8 or not JSON) or `jcs_not_canonical`.
  * @example parseCanonical(utf8('{"a":1}')) // { a: 1 };  parseCanonical(utf8('{ "a":1}')) throws
  */
 export function parseCanonical(input: Uint8Array | string): JsonValue {
@@ -168,23 +169,23 @@ export function parseCanonical(input: Uint8Array | string): JsonValue {
     try {
       text = decoder.decode(input);
     } catch {
-      throw new JcsError('JCS_INVALID_JSON', 'input is not valid UTF-8');
+      throw new JcsError('jcs_invalid_json', 'input is not valid UTF-8');
     }
   }
   let value: JsonValue;
   try {
     value = JSON.parse(text) as JsonValue;
   } catch {
-    throw new JcsError('JCS_INVALID_JSON', 'input is not valid JSON');
+    throw new JcsError('jcs_invalid_json', 'input is not valid JSON');
   }
   let again: string;
   try {
     again = canonicalize(value);
   } catch (e) {
     if (e instanceof JcsError)
-      throw new JcsError('JCS_NOT_CANONICAL', `input is not canonical: ${e.message}`);
+      throw new JcsError('jcs_not_canonical', `input is not canonical: ${e.message}`);
     throw e;
   }
-  if (again !== text) throw new JcsError('JCS_NOT_CANONICAL', 'input is not in RFC 8785 canonical form');
+  if (again !== text) throw new JcsError('jcs_not_canonical', 'input is not in RFC 8785 canonical form');
   return value;
 }

@@ -13,6 +13,7 @@
  */
 import { createHash } from 'node:crypto';
 import { bech32m } from '@scure/base';
+import { EmbassyError } from '../errors.ts';
 import { XWING_PUBLIC_KEY_SIZE, XWING_SEED_SIZE, xwingKeygen } from './xwing.ts';
 
 export const PUBLIC_KEY_HRP = 'embassy';
@@ -22,8 +23,10 @@ export const KEY_ID_SIZE = 16;
 /** Bech32's 90-character limit is for addresses; these keys are longer, so no limit. */
 const NO_LIMIT = false;
 
-export class KeyFormatError extends Error {
-  readonly code = 'bad_key';
+export class KeyFormatError extends EmbassyError<'bad_key'> {
+  constructor(message: string) {
+    super('bad_key', message);
+  }
 }
 
 export const keyId = (publicKey: Uint8Array): Uint8Array =>

@@ -39,25 +39,18 @@
  */
 import { createHash, createPublicKey, type KeyObject, verify as nodeVerify } from 'node:crypto';
 import { p256 } from '@noble/curves/nist.js';
+import { EmbassyError } from '../errors.ts';
 import { JcsError, type JsonValue, jcs, parseCanonical } from './jcs.ts';
 
 /** Error codes raised by this module. */
 export type StatementErrorCode =
-  | 'STATEMENT_BAD_TYPE'
-  | 'STATEMENT_BAD_ROSTER_ID'
-  | 'STATEMENT_MALFORMED'
-  | 'STATEMENT_NOT_JSON';
+  | 'statement_bad_type'
+  | 'statement_bad_roster_id'
+  | 'statement_malformed'
+  | 'statement_not_json';
 
-/** The only error this module throws (a body that is not canonicalisable raises `STATEMENT_NOT_JSON`). */
-export class StatementError extends Error {
-  override readonly name = 'StatementError';
-  constructor(
-    readonly code: StatementErrorCode,
-    message: string,
-  ) {
-    super(message);
-  }
-}
+/** The only error this module throws (a body that is not canonicalisable raises `statement_not_json`). */
+export class StatementError extends EmbassyError<StatementErrorCode> {}
 
 /** Size of a roster ID in bytes. */
 export const ROSTER_ID_SIZE = 32;
@@ -76,7 +69,7 @@ function canonical(value: unknown): Uint8Array {
   try {
     return jcs(value);
   } catch (e) {
-    if (e instanceof JcsError) throw new StatementError('STATEMENT_NOT_JSON', `statement body: ${e.message}`);
+    if (e instanceof JcsError) throw new StatementError('statement_not_json', `statement body: ${e.message}`);
     throw e;
   }
 }
@@ -88,9 +81,9 @@ function canonical(value: unknown): Uint8Array {
  */
 export function signingPayload(type: string, rosterId: Uint8Array, body: unknown): Uint8Array {
   if (!isStatementType(type))
-    throw new StatementError('STATEMENT_BAD_TYPE', 'statement type must match [a-z][a-z0-9-]*');
+    throw new StatementError('statement_bad_type', 'statement type must match [a-z][a-z0-9-]*');
   if (!(rosterId instanceof Uint8Array) || rosterId.length !== ROSTER_ID_SIZE)
-    throw new StatementError('STATEMENT_BAD_ROSTER_ID', 'roster ID must be 32 bytes');
+    throw new StatementError('statement_bad_roster_id', 'roster ID must be 32 bytes');
   const d = createHash('sha256')
     .update(`${PAYLOAD_PREFIX}${type}\u0000`, 'utf8')
     .update(rosterId)
@@ -123,14 +116,14 @@ export interface Statement extends UnsignedStatement {
 
 function checkUnsigned(s: UnsignedStatement): void {
   if (typeof s !== 'object' || s === null)
-    throw new StatementError('STATEMENT_MALFORMED', 'statement must be an object');
+    throw new StatementError('statement_malformed', 'statement must be an object');
   if (!isStatementType(s.type))
-    throw new StatementError('STATEMENT_BAD_TYPE', 'statement type must match [a-z][a-z0-9-]*');
+    throw new StatementError('statement_bad_type', 'statement type must match [a-z][a-z0-9-]*');
   if (typeof s.roster !== 'string' || !HEX32_RE.test(s.roster))
-    throw new StatementError('STATEMENT_BAD_ROSTER_ID', 'roster must be 64 lowercase hex digits');
+    throw new StatementError('statement_bad_roster_id', 'roster must be 64 lowercase hex digits');
   if (typeof s.signer !== 'string' || s.signer.length === 0 || s.signer.length > 256)
-    throw new StatementError('STATEMENT_MALFORMED', 'signer must be a non-empty key ID');
-  if (!('body' in s)) throw new StatementError('STATEMENT_MALFORMED', 'statement has no body');
+    throw new StatementError('statement_malformed', 'signer must be a non-empty key ID');
+  if (!('body' in s)) throw new StatementError('statement_malformed', 'statement has no body');
 }
 
 const unsignedPart = (s: UnsignedStatement): UnsignedStatement => ({
@@ -294,20 +287,20 @@ export function parseStatement(bytes: Uint8Array | string): Statement {
   try {
     v = parseCanonical(bytes);
   } catch (e) {
-    if (e instanceof JcsError) throw new StatementError('STATEMENT_NOT_JSON', e.message);
+    if (e instanceof JcsError) throw new StatementError('statement_not_json', e.message);
     throw e;
   }
   if (typeof v !== 'object' || v === null || Array.isArray(v))
-    throw new StatementError('STATEMENT_MALFORMED', 'statement must be a JSON object');
+    throw new StatementError('statement_malformed', 'statement must be a JSON object');
   const keys = Object.keys(v).sort().join(',');
   if (keys !== 'body,roster,sig,signer,type')
     throw new StatementError(
-      'STATEMENT_MALFORMED',
+      'statement_malformed',
       'statement must have exactly body, roster, sig, signer, type',
     );
   const s = v as unknown as Statement;
   checkUnsigned(s);
   if (typeof s.sig !== 'string' || fromBase64Url(s.sig) === null)
-    throw new StatementError('STATEMENT_MALFORMED', 'sig must be unpadded base64url');
+    throw new StatementError('statement_malformed', 'sig must be unpadded base64url');
   return s;
 }

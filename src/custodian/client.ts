@@ -11,6 +11,7 @@ import { STATEMENT, sha256Hex } from '../coordinator/protocol.ts';
 import type { CeremonyView } from '../coordinator/service.ts';
 import { type CheckedCeremony, checkCeremony } from '../coordinator/verify.ts';
 import { toBase64Url } from '../crypto/statement.ts';
+import { EmbassyError } from '../errors.ts';
 import type { RosterDoc } from '../roster/index.ts';
 import type { ReleaseJournal } from './journal.ts';
 
@@ -23,8 +24,10 @@ export interface CustodianSession {
   now?: () => Date;
 }
 
-export class ReleaseRefused extends Error {
-  readonly code = 'release_refused';
+export class ReleaseRefused extends EmbassyError<'release_refused'> {
+  constructor(message: string) {
+    super('release_refused', message);
+  }
 }
 
 const now = (s: CustodianSession) => s.now?.() ?? new Date();

@@ -10,6 +10,7 @@
  */
 import { createHash } from 'node:crypto';
 import { toHex } from '../crypto/bytes.ts';
+import { EmbassyError } from '../errors.ts';
 import { Journal, readJournal } from '../fs/journal.ts';
 
 export interface JournalEntry {
@@ -21,8 +22,10 @@ export interface JournalEntry {
 }
 
 /** A release this token already made (for this ceremony or to this recipient key). */
-export class AlreadyReleased extends Error {
-  readonly code = 'already_released';
+export class AlreadyReleased extends EmbassyError<'already_released'> {
+  constructor(message: string) {
+    super('already_released', message);
+  }
 }
 
 const HEX = /^[0-9a-f]{2,}$/;

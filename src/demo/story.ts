@@ -30,6 +30,7 @@ import { toHex } from '../crypto/bytes.ts';
 import { decide, pendingCeremonies, release } from '../custodian/client.ts';
 import { describeForCeremonies } from '../devkit/ceremonies.ts';
 import { buildDevDeployment, DEV_CUSTODIANS } from '../devkit/deployment.ts';
+import { EmbassyError } from '../errors.ts';
 import { STATEMENT } from '../protocol/statements.ts';
 import type { CeremonyView } from '../protocol/views.ts';
 import { requestUnlock, unlockAndRestore } from '../station/client.ts';
@@ -42,8 +43,10 @@ export interface DemoOptions {
   log: (line: string) => void;
 }
 
-export class DemoFailure extends Error {
-  readonly code = 'demo_check_failed';
+export class DemoFailure extends EmbassyError<'demo_check_failed'> {
+  constructor(message: string) {
+    super('demo_check_failed', message);
+  }
 }
 
 const sha256 = (b: Uint8Array) => createHash('sha256').update(b).digest('hex');

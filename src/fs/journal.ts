@@ -26,21 +26,14 @@ import {
   writeSync,
 } from 'node:fs';
 import { dirname } from 'node:path';
+import { EmbassyError } from '../errors.ts';
 import { fsyncDirSync, tempPathFor } from './durable.ts';
 import { isAlive } from './pid.ts';
 
 export type JournalErrorCode = 'journal_corrupt' | 'journal_locked';
 
 /** A journal that cannot be opened: corrupt, or locked by a live holder. */
-export class JournalError extends Error {
-  override readonly name = 'JournalError';
-  constructor(
-    readonly code: JournalErrorCode,
-    message: string,
-  ) {
-    super(message);
-  }
-}
+export class JournalError extends EmbassyError<JournalErrorCode> {}
 
 /** Tells a record from any other JSON value; a complete line that fails it is corruption. */
 export type RecordGuard<R> = (value: unknown) => value is R;

@@ -22,6 +22,7 @@ import { type FileHandle, open, readdir, rename, stat, unlink } from 'node:fs/pr
 import { basename, dirname, isAbsolute, join, relative, resolve } from 'node:path';
 import { appendEntry, entries, treeHead } from '../audit/log.ts';
 import type { JsonValue } from '../crypto/jcs.ts';
+import { EmbassyError } from '../errors.ts';
 import type { Store } from '../store/index.ts';
 
 // ---------------------------------------------------------------------------------------------
@@ -40,16 +41,7 @@ export type JobErrorCode =
   | 'incomplete';
 
 /** The jobs' typed error: a code and one line an operator can act on, never secret material. */
-export class JobError extends Error {
-  override readonly name = 'JobError';
-  constructor(
-    readonly code: JobErrorCode,
-    message: string,
-    options?: { cause?: unknown },
-  ) {
-    super(message, options);
-  }
-}
+export class JobError extends EmbassyError<JobErrorCode> {}
 
 /** `code: message` of any error, for per-archive failure records (messages never hold secrets). */
 export function describeError(e: unknown): { code: string; message: string } {

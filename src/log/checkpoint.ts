@@ -17,6 +17,8 @@
  * openCheckpoint(note, [verifier], origin); // { origin, size, root, note }
  * @module
  */
+
+import { EmbassyError } from '../errors.ts';
 import { HASH_SIZE, verifyConsistency } from './merkle.ts';
 import { type NoteVerifier, type OpenedNote, openNote } from './note.ts';
 
@@ -25,26 +27,18 @@ import { type NoteVerifier, type OpenedNote, openNote } from './note.ts';
  * the checkpoint signer (src/audit/signer.ts), which keeps the last signed checkpoint in a file.
  */
 export type CheckpointErrorCode =
-  | 'CHECKPOINT_MALFORMED'
-  | 'CHECKPOINT_BAD_ORIGIN'
-  | 'CHECKPOINT_WRONG_ORIGIN'
-  | 'CHECKPOINT_STATE_MISSING'
-  | 'CHECKPOINT_STATE_EXISTS'
-  | 'CHECKPOINT_STATE_CORRUPT'
-  | 'CHECKPOINT_ROLLBACK'
-  | 'CHECKPOINT_FORK'
-  | 'CHECKPOINT_INCONSISTENT';
+  | 'checkpoint_malformed'
+  | 'checkpoint_bad_origin'
+  | 'checkpoint_wrong_origin'
+  | 'checkpoint_state_missing'
+  | 'checkpoint_state_exists'
+  | 'checkpoint_state_corrupt'
+  | 'checkpoint_rollback'
+  | 'checkpoint_fork'
+  | 'checkpoint_inconsistent';
 
 /** The only error this module throws itself (note errors pass through as NoteError). */
-export class CheckpointError extends Error {
-  override readonly name = 'CheckpointError';
-  constructor(
-    readonly code: CheckpointErrorCode,
-    message: string,
-  ) {
-    super(message);
-  }
-}
+export class CheckpointError extends EmbassyError<CheckpointErrorCode> {}
 
 /** A checkpoint: a log's identity, its tree size and the RFC 9162 root of that many leaves. */
 export interface Checkpoint {
@@ -63,11 +57,11 @@ export function isValidOrigin(origin: string): boolean {
   );
 }
 
-/** Throws `CHECKPOINT_BAD_ORIGIN` unless {@link isValidOrigin}. */
+/** Throws `checkpoint_bad_origin` unless {@link isValidOrigin}. */
 export function checkOrigin(origin: string): void {
   if (!isValidOrigin(origin))
     throw new CheckpointError(
-      'CHECKPOINT_BAD_ORIGIN',
+      'checkpoint_bad_origin',
       'origin must be a non-empty line without control characters',
     );
 }
@@ -80,19 +74,19 @@ export function checkOrigin(origin: string): void {
 export function formatCheckpoint(c: Checkpoint): string {
   checkOrigin(c.origin);
   if (!Number.isSafeInteger(c.size) || c.size < 0)
-    throw new CheckpointError('CHECKPOINT_MALFORMED', 'tree size must be a non-negative safe integer');
+    throw new CheckpointError('checkpoint_malformed', 'tree size must be a non-negative safe integer');
   if (!(c.root instanceof Uint8Array) || c.root.length !== HASH_SIZE)
-    throw new CheckpointError('CHECKPOINT_MALFORMED', 'root must be 32 bytes');
+    throw new CheckpointError('checkpoint_malformed', 'root must be 32 bytes');
   return `${c.origin}\n${c.size}\n${Buffer.from(c.root).toString('base64')}\n`;
 }
 
 /**
  * Parses a checkpoint body strictly: exactly three lines, a decimal size without leading zeros that is
  * a safe integer (≤ 2^53 − 1), and the canonical base64 of a 32-byte root. Extension lines are refused.
- * @throws {CheckpointError} `CHECKPOINT_MALFORMED` (never anything else).
+ * @throws {CheckpointError} `checkpoint_malformed` (never anything else).
  */
 export function parseCheckpoint(text: string): Checkpoint {
-  const bad = (why: string) => new CheckpointError('CHECKPOINT_MALFORMED', `checkpoint ${why}`);
+  const bad = (why: string) => new CheckpointError('checkpoint_malformed', `checkpoint ${why}`);
   if (typeof text !== 'string' || !text.endsWith('\n')) throw bad('must end with a newline');
   const lines = text.slice(0, -1).split('\n');
   if (lines.length < 3) throw bad('must have origin, size and root lines');
@@ -122,7 +116,7 @@ export function openCheckpoint(
   const opened = openNote(note, verifiers);
   const c = parseCheckpoint(opened.text);
   if (origin !== undefined && c.origin !== origin)
-    throw new CheckpointError('CHECKPOINT_WRONG_ORIGIN', `checkpoint is for log ${c.origin}, not ${origin}`);
+    throw new CheckpointError('checkpoint_wrong_origin', `checkpoint is for log ${c.origin}, not ${origin}`);
   return { ...c, note: opened };
 }
 
@@ -132,26 +126,26 @@ const eq = (a: Uint8Array, b: Uint8Array) => Buffer.from(a).equals(Buffer.from(b
  * Checks that `next` may follow `last` in one log without a fork: it is not smaller, a same-size
  * checkpoint has the same root, and a larger one comes with a valid RFC 9162 consistency proof from
  * `last` (none is needed from the empty tree). Equal checkpoints pass.
- * @throws {CheckpointError} `CHECKPOINT_ROLLBACK` (smaller), `CHECKPOINT_FORK` (same size, other root),
- *   `CHECKPOINT_INCONSISTENT` (missing or failing proof).
+ * @throws {CheckpointError} `checkpoint_rollback` (smaller), `checkpoint_fork` (same size, other root),
+ *   `checkpoint_inconsistent` (missing or failing proof).
  * @example checkExtends({ origin, size: 0, root: EMPTY_ROOT }, next, []) // passes for any next
  */
 export function checkExtends(last: Checkpoint, next: Checkpoint, proof: readonly Uint8Array[]): void {
   const { size, root } = next;
   if (size < last.size)
     throw new CheckpointError(
-      'CHECKPOINT_ROLLBACK',
+      'checkpoint_rollback',
       `refusing to sign tree size ${size}: a checkpoint of size ${last.size} was already signed`,
     );
   if (size === last.size) {
     if (!eq(root, last.root))
       throw new CheckpointError(
-        'CHECKPOINT_FORK',
+        'checkpoint_fork',
         `refusing to sign a second, different root for tree size ${size}: this would be a fork`,
       );
   } else if (last.size > 0 && !verifyConsistency(last.size, size, last.root, root, proof)) {
     throw new CheckpointError(
-      'CHECKPOINT_INCONSISTENT',
+      'checkpoint_inconsistent',
       `refusing to sign tree size ${size}: no valid consistency proof from the signed size ${last.size}`,
     );
   }

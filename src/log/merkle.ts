@@ -31,23 +31,16 @@
  * @module
  */
 import { hash as nodeHash } from 'node:crypto';
+import { EmbassyError } from '../errors.ts';
 
 /** Length of every hash in the tree. */
 export const HASH_SIZE = 32;
 
 /** Error codes raised by proof generation and tree construction. */
-export type MerkleErrorCode = 'MERKLE_BAD_HASH' | 'MERKLE_BAD_SIZE' | 'MERKLE_BAD_INDEX';
+export type MerkleErrorCode = 'merkle_bad_hash' | 'merkle_bad_size' | 'merkle_bad_index';
 
 /** The only error this module throws (verifiers never throw: they return `false`). */
-export class MerkleError extends Error {
-  override readonly name = 'MerkleError';
-  constructor(
-    readonly code: MerkleErrorCode,
-    message: string,
-  ) {
-    super(message);
-  }
-}
+export class MerkleError extends EmbassyError<MerkleErrorCode> {}
 
 const sha256 = (data: Uint8Array): Uint8Array => {
   const b = nodeHash('sha256', data, 'buffer');
@@ -73,7 +66,7 @@ scratch[0] = 0x01;
 /** RFC 9162 interior node hash: `SHA-256(0x01 ‖ left ‖ right)`; both children must be 32 bytes. */
 export function nodeHashOf(left: Uint8Array, right: Uint8Array): Uint8Array {
   if (left.length !== HASH_SIZE || right.length !== HASH_SIZE)
-    throw new MerkleError('MERKLE_BAD_HASH', 'node children must be 32-byte hashes');
+    throw new MerkleError('merkle_bad_hash', 'node children must be 32-byte hashes');
   scratch.set(left, 1);
   scratch.set(right, 1 + HASH_SIZE);
   return sha256(scratch);
@@ -248,7 +241,7 @@ export function perfectNodes(r: Range): NodeRef[] {
 /** The subtree ranges of an RFC 9162 inclusion proof of leaf `index` in a tree of `n`, leaf to root. */
 export function inclusionRanges(index: number, n: number): Range[] {
   if (!isSize(n) || !isSize(index) || index >= n)
-    throw new MerkleError('MERKLE_BAD_INDEX', `leaf index ${index} ≥ size ${n}`);
+    throw new MerkleError('merkle_bad_index', `leaf index ${index} ≥ size ${n}`);
   const out: Range[] = [];
   let start = 0;
   let end = n;
@@ -270,9 +263,9 @@ export function inclusionRanges(index: number, n: number): Range[] {
 /** The subtree ranges of an RFC 9162 consistency proof from `n1` to `n2` leaves (0 < n1 ≤ n2). */
 export function consistencyRanges(n1: number, n2: number): Range[] {
   if (!isSize(n1) || !isSize(n2) || n1 > n2)
-    throw new MerkleError('MERKLE_BAD_SIZE', `old size ${n1} > new size ${n2}`);
+    throw new MerkleError('merkle_bad_size', `old size ${n1} > new size ${n2}`);
   if (n1 === 0)
-    throw new MerkleError('MERKLE_BAD_SIZE', 'a consistency proof from the empty tree is meaningless');
+    throw new MerkleError('merkle_bad_size', 'a consistency proof from the empty tree is meaningless');
   if (n1 === n2) return [];
   const out: Range[] = [];
   let start = 0;
@@ -375,7 +368,7 @@ export class MerkleTree {
   /** Appends one leaf hash (use {@link leafHash} on the entry bytes); returns its index. */
   append(leaf: Uint8Array): number {
     if (!(leaf instanceof Uint8Array) || leaf.length !== HASH_SIZE)
-      throw new MerkleError('MERKLE_BAD_HASH', 'leaf hash must be 32 bytes');
+      throw new MerkleError('merkle_bad_hash', 'leaf hash must be 32 bytes');
     const index = this.size;
     this.levels[0]!.push(leaf);
     // Every time a level gains an element at an odd position, its pair is complete: hash upward.
@@ -395,7 +388,7 @@ export class MerkleTree {
   /** The stored leaf hash at `index` (a copy). */
   leaf(index: number): Uint8Array {
     if (!isSize(index) || index >= this.size)
-      throw new MerkleError('MERKLE_BAD_INDEX', 'leaf index out of range');
+      throw new MerkleError('merkle_bad_index', 'leaf index out of range');
     return this.levels[0]!.at(index).slice();
   }
 
@@ -406,7 +399,7 @@ export class MerkleTree {
 
   private checkSize(n: number): void {
     if (!isSize(n) || n > this.size)
-      throw new MerkleError('MERKLE_BAD_SIZE', `tree size ${n} is out of range`);
+      throw new MerkleError('merkle_bad_size', `tree size ${n} is out of range`);
   }
 
   /** Root of the whole tree. */
@@ -463,7 +456,7 @@ export class CompactRange {
 
   append(leaf: Uint8Array): void {
     if (!(leaf instanceof Uint8Array) || leaf.length !== HASH_SIZE)
-      throw new MerkleError('MERKLE_BAD_HASH', 'leaf hash must be 32 bytes');
+      throw new MerkleError('merkle_bad_hash', 'leaf hash must be 32 bytes');
     let node: Uint8Array = leaf.slice();
     let n = this.n;
     while (n % 2 === 1) {

@@ -28,29 +28,22 @@ import {
   sign as nodeSign,
   verify as nodeVerify,
 } from 'node:crypto';
+import { EmbassyError } from '../errors.ts';
 
 /** Error codes raised by this module. */
 export type NoteErrorCode =
-  | 'NOTE_MALFORMED'
-  | 'NOTE_BAD_TEXT'
-  | 'NOTE_BAD_KEY_NAME'
-  | 'NOTE_BAD_VERIFIER_KEY'
-  | 'NOTE_TOO_MANY_SIGNATURES'
-  | 'NOTE_AMBIGUOUS_KEY'
-  | 'NOTE_BAD_SIGNATURE'
-  | 'NOTE_UNVERIFIED'
-  | 'NOTE_SIGNER_MISMATCH';
+  | 'note_malformed'
+  | 'note_bad_text'
+  | 'note_bad_key_name'
+  | 'note_bad_verifier_key'
+  | 'note_too_many_signatures'
+  | 'note_ambiguous_key'
+  | 'note_bad_signature'
+  | 'note_unverified'
+  | 'note_signer_mismatch';
 
 /** The only error this module throws. Messages never include key material. */
-export class NoteError extends Error {
-  override readonly name = 'NoteError';
-  constructor(
-    readonly code: NoteErrorCode,
-    message: string,
-  ) {
-    super(message);
-  }
-}
+export class NoteError extends EmbassyError<NoteErrorCode> {}
 
 /** Signature type byte for Ed25519 (RFC 8032 over the note text). */
 export const SIG_TYPE_ED25519 = 0x01;
@@ -87,7 +80,7 @@ export function isValidKeyName(name: string): boolean {
 
 function checkName(name: string): void {
   if (!isValidKeyName(name))
-    throw new NoteError('NOTE_BAD_KEY_NAME', 'key name is empty or has a space or "+"');
+    throw new NoteError('note_bad_key_name', 'key name is empty or has a space or "+"');
 }
 
 /**
@@ -130,56 +123,56 @@ export interface Note {
 
 function checkText(text: string): void {
   if (typeof text !== 'string' || text.length === 0 || !text.endsWith('\n'))
-    throw new NoteError('NOTE_BAD_TEXT', 'note text must end with a newline');
+    throw new NoteError('note_bad_text', 'note text must end with a newline');
   if (hasControl(text, true))
-    throw new NoteError('NOTE_BAD_TEXT', 'note text has a control character other than newline');
-  if (LONE_SURROGATE.test(text)) throw new NoteError('NOTE_BAD_TEXT', 'note text is not well-formed Unicode');
+    throw new NoteError('note_bad_text', 'note text has a control character other than newline');
+  if (LONE_SURROGATE.test(text)) throw new NoteError('note_bad_text', 'note text is not well-formed Unicode');
 }
 
 /**
  * Parses a signed note's syntax. It checks no signature: use {@link openNote} for that.
- * @throws {NoteError} `NOTE_MALFORMED`, `NOTE_TOO_MANY_SIGNATURES`.
+ * @throws {NoteError} `note_malformed`, `note_too_many_signatures`.
  */
 export function parseNote(note: string | Uint8Array): Note {
   let s: string;
   if (typeof note === 'string') {
     s = note;
-    if (encoder.encode(s).length > MAX_NOTE_BYTES) throw new NoteError('NOTE_MALFORMED', 'note is too large');
+    if (encoder.encode(s).length > MAX_NOTE_BYTES) throw new NoteError('note_malformed', 'note is too large');
   } else {
-    if (!(note instanceof Uint8Array)) throw new NoteError('NOTE_MALFORMED', 'note must be text or bytes');
-    if (note.length > MAX_NOTE_BYTES) throw new NoteError('NOTE_MALFORMED', 'note is too large');
+    if (!(note instanceof Uint8Array)) throw new NoteError('note_malformed', 'note must be text or bytes');
+    if (note.length > MAX_NOTE_BYTES) throw new NoteError('note_malformed', 'note is too large');
     try {
       s = decoder.decode(note);
     } catch {
-      throw new NoteError('NOTE_MALFORMED', 'note is not valid UTF-8');
+      throw new NoteError('note_malformed', 'note is not valid UTF-8');
     }
   }
-  if (typeof s !== 'string') throw new NoteError('NOTE_MALFORMED', 'note must be text or bytes');
+  if (typeof s !== 'string') throw new NoteError('note_malformed', 'note must be text or bytes');
   if (hasControl(s, true))
-    throw new NoteError('NOTE_MALFORMED', 'note has a control character other than newline');
-  if (LONE_SURROGATE.test(s)) throw new NoteError('NOTE_MALFORMED', 'note is not well-formed Unicode');
+    throw new NoteError('note_malformed', 'note has a control character other than newline');
+  if (LONE_SURROGATE.test(s)) throw new NoteError('note_malformed', 'note is not well-formed Unicode');
   const split = s.lastIndexOf('\n\n');
-  if (split < 0) throw new NoteError('NOTE_MALFORMED', 'note has no blank line before its signatures');
+  if (split < 0) throw new NoteError('note_malformed', 'note has no blank line before its signatures');
   const text = s.slice(0, split + 1);
   const block = s.slice(split + 2);
   if (block.length === 0 || !block.endsWith('\n'))
-    throw new NoteError('NOTE_MALFORMED', 'note has no signatures');
+    throw new NoteError('note_malformed', 'note has no signatures');
   const lines = block.slice(0, -1).split('\n');
   if (lines.length > MAX_SIGNATURES)
-    throw new NoteError('NOTE_TOO_MANY_SIGNATURES', 'note has too many signatures');
+    throw new NoteError('note_too_many_signatures', 'note has too many signatures');
   const signatures: NoteSignature[] = [];
   for (const line of lines) {
     if (!line.startsWith(EM_DASH_SPACE))
-      throw new NoteError('NOTE_MALFORMED', 'signature line must start with "— "');
+      throw new NoteError('note_malformed', 'signature line must start with "— "');
     const rest = line.slice(EM_DASH_SPACE.length);
     const sp = rest.indexOf(' ');
-    if (sp < 0) throw new NoteError('NOTE_MALFORMED', 'signature line has no signature');
+    if (sp < 0) throw new NoteError('note_malformed', 'signature line has no signature');
     const name = rest.slice(0, sp);
     if (!isValidKeyName(name))
-      throw new NoteError('NOTE_MALFORMED', 'signature line has an invalid key name');
+      throw new NoteError('note_malformed', 'signature line has an invalid key name');
     const raw = b64decode(rest.slice(sp + 1));
     if (raw === null || raw.length < 5)
-      throw new NoteError('NOTE_MALFORMED', 'signature is not valid base64');
+      throw new NoteError('note_malformed', 'signature is not valid base64');
     const id = new DataView(raw.buffer, raw.byteOffset, 4).getUint32(0);
     signatures.push({ name, keyId: id, signature: raw.slice(4) });
   }
@@ -190,7 +183,7 @@ export function parseNote(note: string | Uint8Array): Note {
 export function formatNote(note: Note): string {
   checkText(note.text);
   if (note.signatures.length === 0)
-    throw new NoteError('NOTE_MALFORMED', 'a note needs at least one signature');
+    throw new NoteError('note_malformed', 'a note needs at least one signature');
   let out = `${note.text}\n`;
   for (const sig of note.signatures) {
     checkName(sig.name);
@@ -257,7 +250,7 @@ export function ed25519Verify(publicKey: Uint8Array, message: Uint8Array, signat
 /** A verifier for an Ed25519 key (type 0x01). The node:crypto key object is built once. */
 export function ed25519Verifier(name: string, publicKey: Uint8Array): NoteVerifier {
   const key = ed25519PublicKeyObject(publicKey);
-  if (key === null) throw new NoteError('NOTE_BAD_VERIFIER_KEY', 'Ed25519 public key must be 32 valid bytes');
+  if (key === null) throw new NoteError('note_bad_verifier_key', 'Ed25519 public key must be 32 valid bytes');
   return {
     name,
     keyId: keyId(name, SIG_TYPE_ED25519, publicKey),
@@ -291,10 +284,10 @@ export function formatVerifierKey(
 /**
  * Parses an Ed25519 verifier key (`name+hex(keyID)+base64(0x01 ‖ 32-byte key)`), checking that the
  * key ID matches the key. Other signature types are refused.
- * @throws {NoteError} `NOTE_BAD_VERIFIER_KEY`.
+ * @throws {NoteError} `note_bad_verifier_key`.
  */
 export function parseVerifierKey(vkey: string): NoteVerifier & { readonly publicKey: Uint8Array } {
-  const bad = (why: string) => new NoteError('NOTE_BAD_VERIFIER_KEY', `verifier key ${why}`);
+  const bad = (why: string) => new NoteError('note_bad_verifier_key', `verifier key ${why}`);
   if (typeof vkey !== 'string') throw bad('must be a string');
   // Names cannot contain '+', but base64 key data can: split at the first two only.
   const first = vkey.indexOf('+');
@@ -342,7 +335,7 @@ export function softwareEd25519Signer(name: string, seed?: Uint8Array): Signer {
   if (seed === undefined) priv = generateKeyPairSync('ed25519').privateKey;
   else {
     if (!(seed instanceof Uint8Array) || seed.length !== 32)
-      throw new NoteError('NOTE_BAD_VERIFIER_KEY', 'Ed25519 seed must be 32 bytes');
+      throw new NoteError('note_bad_verifier_key', 'Ed25519 seed must be 32 bytes');
     priv = createPrivateKey({
       key: Buffer.concat([ED25519_PKCS8_PREFIX, seed]),
       format: 'der',
@@ -358,7 +351,7 @@ export function softwareEd25519Signer(name: string, seed?: Uint8Array): Signer {
  * Signs `text` with every signer and returns the note. An Ed25519 signer's key ID is checked against
  * its name and key, and each signature it returns is verified before use (catches a wrong HSM handle).
  * `existing` signatures (for example a log's, when cosigning) are kept first.
- * @throws {NoteError} `NOTE_BAD_TEXT`, `NOTE_BAD_KEY_NAME`, `NOTE_SIGNER_MISMATCH`.
+ * @throws {NoteError} `note_bad_text`, `note_bad_key_name`, `note_signer_mismatch`.
  */
 export async function signNote(
   text: string,
@@ -366,18 +359,18 @@ export async function signNote(
   existing: readonly NoteSignature[] = [],
 ): Promise<string> {
   checkText(text);
-  if (signers.length + existing.length === 0) throw new NoteError('NOTE_MALFORMED', 'a note needs a signer');
+  if (signers.length + existing.length === 0) throw new NoteError('note_malformed', 'a note needs a signer');
   const msg = encoder.encode(text);
   const sigs: NoteSignature[] = [...existing];
   for (const s of signers) {
     checkName(s.name);
     const type = s.type ?? SIG_TYPE_ED25519;
     if (keyId(s.name, type, s.publicKey) !== s.keyId >>> 0)
-      throw new NoteError('NOTE_SIGNER_MISMATCH', `signer ${s.name}: key ID does not match its name and key`);
+      throw new NoteError('note_signer_mismatch', `signer ${s.name}: key ID does not match its name and key`);
     const signature = await s.sign(msg);
     if (type === SIG_TYPE_ED25519 && !ed25519Verify(s.publicKey, msg, signature))
       throw new NoteError(
-        'NOTE_SIGNER_MISMATCH',
+        'note_signer_mismatch',
         `signer ${s.name}: signature does not verify under its public key`,
       );
     sigs.push({ name: s.name, keyId: s.keyId >>> 0, signature });
@@ -397,8 +390,8 @@ export interface OpenedNote {
 /**
  * Parses and verifies a note. Signatures from unknown keys are ignored; a failing signature from a known
  * key rejects the note; at least one known key must verify.
- * @throws {NoteError} `NOTE_MALFORMED`, `NOTE_TOO_MANY_SIGNATURES`, `NOTE_AMBIGUOUS_KEY`,
- *   `NOTE_BAD_SIGNATURE`, `NOTE_UNVERIFIED`.
+ * @throws {NoteError} `note_malformed`, `note_too_many_signatures`, `note_ambiguous_key`,
+ *   `note_bad_signature`, `note_unverified`.
  * @example openNote(note, [parseVerifierKey(vkey)]).text
  */
 export function openNote(note: string | Uint8Array, verifiers: readonly NoteVerifier[]): OpenedNote {
@@ -406,7 +399,7 @@ export function openNote(note: string | Uint8Array, verifiers: readonly NoteVeri
   for (const v of verifiers) {
     const k = `${v.keyId >>> 0}+${v.name}`;
     if (byId.has(k))
-      throw new NoteError('NOTE_AMBIGUOUS_KEY', `two verifiers share name ${v.name} and key ID`);
+      throw new NoteError('note_ambiguous_key', `two verifiers share name ${v.name} and key ID`);
     byId.set(k, v);
   }
   const parsed = parseNote(note);
@@ -420,9 +413,9 @@ export function openNote(note: string | Uint8Array, verifiers: readonly NoteVeri
       continue;
     }
     if (!v.verify(msg, sig.signature))
-      throw new NoteError('NOTE_BAD_SIGNATURE', `signature by known key ${sig.name} does not verify`);
+      throw new NoteError('note_bad_signature', `signature by known key ${sig.name} does not verify`);
     verified.add(v);
   }
-  if (verified.size === 0) throw new NoteError('NOTE_UNVERIFIED', 'no signature from a known key');
+  if (verified.size === 0) throw new NoteError('note_unverified', 'no signature from a known key');
   return { text: parsed.text, verified: verifiers.filter((v) => verified.has(v)), unknown };
 }

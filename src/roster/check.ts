@@ -43,7 +43,7 @@ function parseWith<S extends Schema>(schema: S, value: unknown, what: string): R
   try {
     r = schema.safeParse(value) as ReturnType<S['safeParse']>;
   } catch (e) {
-    throw new RosterError('ROSTER_MALFORMED', `${what}: not a roster document (${(e as Error).message})`);
+    throw new RosterError('roster_malformed', `${what}: not a roster document (${(e as Error).message})`);
   }
   if (!r.success) {
     const issue = r.error.issues[0]!;
@@ -51,13 +51,13 @@ function parseWith<S extends Schema>(schema: S, value: unknown, what: string): R
       issue.code === 'unrecognized_keys'
         ? `unknown field ${issue.keys.map((k) => JSON.stringify(k)).join(', ')}`
         : issue.message;
-    throw new RosterError('ROSTER_MALFORMED', `${what}: ${where(issue.path)}: ${msg}`);
+    throw new RosterError('roster_malformed', `${what}: ${where(issue.path)}: ${msg}`);
   }
   // The output of a strict schema is a fresh plain copy of the input; check it is JCS-able data.
   try {
     jcs(r.data);
   } catch (e) {
-    throw new RosterError('ROSTER_MALFORMED', `${what}: ${(e as Error).message}`);
+    throw new RosterError('roster_malformed', `${what}: ${(e as Error).message}`);
   }
   return r.data as ReturnType<S['parse']>;
 }
@@ -78,25 +78,25 @@ function checkEpochs(doc: RosterDoc, d: Domain, orgOf: Map<string, string>, quor
   let last = -1;
   for (const e of d.epochs) {
     const at = `domain "${d.name}" epoch ${e.epoch}`;
-    if (e.epoch <= last) fail('ROSTER_DUPLICATE', v, `${at}: epochs must be listed in increasing order`);
+    if (e.epoch <= last) fail('roster_duplicate', v, `${at}: epochs must be listed in increasing order`);
     last = e.epoch;
     const pub = parsePublicKey(e.quorumPublicKey);
     if (toHex(keyId(pub)) !== e.keyId)
-      fail('ROSTER_KEY_ID_MISMATCH', v, `${at}: keyId ${e.keyId} is not SHA-256(quorumPublicKey)[0..16]`);
-    if (quorumKeys.has(e.keyId)) fail('ROSTER_DUPLICATE', v, `${at}: quorum key is used twice`);
+      fail('roster_key_id_mismatch', v, `${at}: keyId ${e.keyId} is not SHA-256(quorumPublicKey)[0..16]`);
+    if (quorumKeys.has(e.keyId)) fail('roster_duplicate', v, `${at}: quorum key is used twice`);
     quorumKeys.add(e.keyId);
     if (e.threshold > e.shares.length)
-      fail('ROSTER_BAD_THRESHOLD', v, `${at}: threshold ${e.threshold} > ${e.shares.length} shares`);
+      fail('roster_bad_threshold', v, `${at}: threshold ${e.threshold} > ${e.shares.length} shares`);
     const holders = new Set<string>();
     const xs = new Set<number>();
     for (const s of e.shares) {
       if (holders.has(s.custodian))
-        fail('ROSTER_BAD_EPOCH', v, `${at}: custodian "${s.custodian}" holds two shares`);
+        fail('roster_bad_epoch', v, `${at}: custodian "${s.custodian}" holds two shares`);
       holders.add(s.custodian);
-      if (xs.has(s.x)) fail('ROSTER_BAD_EPOCH', v, `${at}: x = ${s.x} is used twice`);
+      if (xs.has(s.x)) fail('roster_bad_epoch', v, `${at}: x = ${s.x} is used twice`);
       xs.add(s.x);
       if (e.retired !== true && !orgOf.has(s.custodian))
-        fail('ROSTER_UNKNOWN_REFERENCE', v, `${at}: share holder "${s.custodian}" is not a custodian`);
+        fail('roster_unknown_reference', v, `${at}: share holder "${s.custodian}" is not a custodian`);
     }
   }
   const cur = liveEpoch(d);
@@ -104,13 +104,13 @@ function checkEpochs(doc: RosterDoc, d: Domain, orgOf: Map<string, string>, quor
   const at = `domain "${d.name}" current epoch ${cur.epoch}`;
   const holders = new Set(cur.shares.map((s) => s.custodian));
   for (const c of d.custodians)
-    if (!holders.has(c)) fail('ROSTER_BAD_EPOCH', v, `${at}: custodian "${c}" holds no share`);
+    if (!holders.has(c)) fail('roster_bad_epoch', v, `${at}: custodian "${c}" holds no share`);
   for (const h of holders)
     if (!d.custodians.includes(h))
-      fail('ROSTER_BAD_EPOCH', v, `${at}: share holder "${h}" is not a custodian of the domain`);
+      fail('roster_bad_epoch', v, `${at}: share holder "${h}" is not a custodian of the domain`);
   if (cur.threshold !== d.threshold)
     fail(
-      'ROSTER_BAD_THRESHOLD',
+      'roster_bad_threshold',
       v,
       `${at}: share threshold ${cur.threshold} ≠ domain threshold ${d.threshold}`,
     );
@@ -120,20 +120,20 @@ function checkEpochs(doc: RosterDoc, d: Domain, orgOf: Map<string, string>, quor
 export function checkRosterDoc(doc: RosterDoc): void {
   const v = doc.version;
   if (timeMs(doc.issuedAt) >= timeMs(doc.expires))
-    fail('ROSTER_BAD_TIME', v, `issuedAt ${doc.issuedAt} is not before expires ${doc.expires}`);
+    fail('roster_bad_time', v, `issuedAt ${doc.issuedAt} is not before expires ${doc.expires}`);
   if ((v === 1) !== (doc.previous === undefined))
-    fail('ROSTER_MALFORMED', v, v === 1 ? 'genesis must not name a previous version' : 'previous is missing');
+    fail('roster_malformed', v, v === 1 ? 'genesis must not name a previous version' : 'previous is missing');
 
   const principals = new Map<string, string>();
   const addPrincipal = (role: string, id: string) => {
     const seen = principals.get(id);
-    if (seen !== undefined) fail('ROSTER_DUPLICATE', v, `id "${id}" is used by a ${seen} and a ${role}`);
+    if (seen !== undefined) fail('roster_duplicate', v, `id "${id}" is used by a ${seen} and a ${role}`);
     principals.set(id, role);
   };
   const keys = new Map<string, string>();
   const addKey = (key: string, owner: string) => {
     const seen = keys.get(key);
-    if (seen !== undefined) fail('ROSTER_DUPLICATE', v, `${owner} reuses the public key of ${seen}`);
+    if (seen !== undefined) fail('roster_duplicate', v, `${owner} reuses the public key of ${seen}`);
     keys.set(key, owner);
   };
   const orgOf = new Map<string, string>();
@@ -160,47 +160,47 @@ export function checkRosterDoc(doc: RosterDoc): void {
 
   const root = new Set<string>();
   for (const c of doc.root.custodians) {
-    if (!orgOf.has(c)) fail('ROSTER_UNKNOWN_REFERENCE', v, `root names "${c}", which is not a custodian`);
-    if (root.has(c)) fail('ROSTER_DUPLICATE', v, `root names "${c}" twice`);
+    if (!orgOf.has(c)) fail('roster_unknown_reference', v, `root names "${c}", which is not a custodian`);
+    if (root.has(c)) fail('roster_duplicate', v, `root names "${c}" twice`);
     root.add(c);
   }
   if (doc.root.threshold > root.size)
-    fail('ROSTER_BAD_THRESHOLD', v, `root threshold ${doc.root.threshold} > ${root.size} root custodians`);
+    fail('roster_bad_threshold', v, `root threshold ${doc.root.threshold} > ${root.size} root custodians`);
 
   const codes = new Set<string>();
   for (const b of doc.legalBases) {
-    if (codes.has(b.code)) fail('ROSTER_DUPLICATE', v, `legal basis "${b.code}" is listed twice`);
+    if (codes.has(b.code)) fail('roster_duplicate', v, `legal basis "${b.code}" is listed twice`);
     codes.add(b.code);
   }
 
   const names = new Set<string>();
   const quorumKeys = new Set<string>();
   for (const d of doc.domains) {
-    if (names.has(d.name)) fail('ROSTER_DUPLICATE', v, `domain "${d.name}" is listed twice`);
+    if (names.has(d.name)) fail('roster_duplicate', v, `domain "${d.name}" is listed twice`);
     names.add(d.name);
     const members = new Set<string>();
     for (const c of d.custodians) {
       if (!orgOf.has(c))
-        fail('ROSTER_UNKNOWN_REFERENCE', v, `domain "${d.name}" names "${c}", which is not a custodian`);
-      if (members.has(c)) fail('ROSTER_DUPLICATE', v, `domain "${d.name}" names custodian "${c}" twice`);
+        fail('roster_unknown_reference', v, `domain "${d.name}" names "${c}", which is not a custodian`);
+      if (members.has(c)) fail('roster_duplicate', v, `domain "${d.name}" names custodian "${c}" twice`);
       members.add(c);
     }
     if (d.threshold > members.size)
       fail(
-        'ROSTER_BAD_THRESHOLD',
+        'roster_bad_threshold',
         v,
         `domain "${d.name}": threshold ${d.threshold} > ${members.size} custodians`,
       );
     const orgs = new Set(d.custodians.map((c) => orgOf.get(c)));
     if (d.minOrganisations > orgs.size)
       fail(
-        'ROSTER_BAD_THRESHOLD',
+        'roster_bad_threshold',
         v,
         `domain "${d.name}": minOrganisations ${d.minOrganisations} > ${orgs.size} organisations among its custodians`,
       );
     if (d.minOrganisations > d.threshold)
       fail(
-        'ROSTER_BAD_THRESHOLD',
+        'roster_bad_threshold',
         v,
         `domain "${d.name}": minOrganisations ${d.minOrganisations} > threshold ${d.threshold}`,
       );
@@ -209,8 +209,8 @@ export function checkRosterDoc(doc: RosterDoc): void {
   for (const j of doc.jobs) {
     const seen = new Set<string>();
     for (const d of j.domains) {
-      if (!names.has(d)) fail('ROSTER_UNKNOWN_REFERENCE', v, `job "${j.id}" names unknown domain "${d}"`);
-      if (seen.has(d)) fail('ROSTER_DUPLICATE', v, `job "${j.id}" names domain "${d}" twice`);
+      if (!names.has(d)) fail('roster_unknown_reference', v, `job "${j.id}" names unknown domain "${d}"`);
+      if (seen.has(d)) fail('roster_duplicate', v, `job "${j.id}" names domain "${d}" twice`);
       seen.add(d);
     }
   }
@@ -236,7 +236,7 @@ export function parseSignedRoster(value: unknown): SignedRoster {
     try {
       v = JSON.parse(typeof value === 'string' ? value : Buffer.from(value).toString('utf8')) as JsonValue;
     } catch {
-      throw new RosterError('ROSTER_MALFORMED', 'signed roster: not valid JSON');
+      throw new RosterError('roster_malformed', 'signed roster: not valid JSON');
     }
   }
   const version =

@@ -5,51 +5,45 @@
  * @module
  */
 
+import { EmbassyError } from '../errors.ts';
+
 /** Error codes raised by `src/roster/`. */
 export type RosterErrorCode =
   /** Not a roster document (schema): unknown field, float, bad length, bad encoding, bad time … */
-  | 'ROSTER_MALFORMED'
+  | 'roster_malformed'
   /** A reference to a principal, domain or custodian that does not exist. */
-  | 'ROSTER_UNKNOWN_REFERENCE'
+  | 'roster_unknown_reference'
   /** The same id (principal, domain, legal basis, epoch) or the same public key twice. */
-  | 'ROSTER_DUPLICATE'
+  | 'roster_duplicate'
   /** A threshold or organisation count that cannot be met, or is out of range. */
-  | 'ROSTER_BAD_THRESHOLD'
+  | 'roster_bad_threshold'
   /** An epoch whose shares do not match its domain (custodians, x-values). */
-  | 'ROSTER_BAD_EPOCH'
+  | 'roster_bad_epoch'
   /** An epoch whose keyId is not SHA-256(quorumPublicKey)[0..16]. */
-  | 'ROSTER_KEY_ID_MISMATCH'
+  | 'roster_key_id_mismatch'
   /** issuedAt not before expires, or issuedAt going backwards along the chain. */
-  | 'ROSTER_BAD_TIME'
+  | 'roster_bad_time'
   /** The first verified version does not hash to the pinned rosterId. */
-  | 'ROSTER_PIN_MISMATCH'
+  | 'roster_pin_mismatch'
   /** No versions to verify. */
-  | 'ROSTER_EMPTY_CHAIN'
+  | 'roster_empty_chain'
   /** A signature that does not verify under the signer's identity key. */
-  | 'ROSTER_BAD_SIGNATURE'
+  | 'roster_bad_signature'
   /** A signature by a custodian that is not in the root role(s) that may sign this version. */
-  | 'ROSTER_UNKNOWN_SIGNER'
+  | 'roster_unknown_signer'
   /** The same signer twice in one version's signatures. */
-  | 'ROSTER_DUPLICATE_SIGNER'
+  | 'roster_duplicate_signer'
   /** Too few valid signatures of a root role (genesis: not all of its root). */
-  | 'ROSTER_THRESHOLD_NOT_MET'
+  | 'roster_threshold_not_met'
   /** A version not newer than the trusted one. */
-  | 'ROSTER_ROLLBACK'
+  | 'roster_rollback'
   /** A version that skips one (N+2 after N). */
-  | 'ROSTER_VERSION_GAP'
+  | 'roster_version_gap'
   /** `previous` is not the rosterId of the trusted version. */
-  | 'ROSTER_PREVIOUS_MISMATCH'
+  | 'roster_previous_mismatch'
   /** The newest version has expired (now ≥ expires). */
-  | 'ROSTER_EXPIRED'
+  | 'roster_expired'
   /** A lookup found nothing (unknown custodian, domain, principal; no live epoch). */
-  | 'ROSTER_NOT_FOUND';
+  | 'roster_not_found';
 
-export class RosterError extends Error {
-  override readonly name = 'RosterError';
-  constructor(
-    readonly code: RosterErrorCode,
-    message: string,
-  ) {
-    super(message);
-  }
-}
+export class RosterError extends EmbassyError<RosterErrorCode> {}

@@ -3,7 +3,7 @@
  * Each takes the document, a signed roster or a {@link VerifiedRoster}. Call them only on a version
  * that verify.ts accepted: these functions trust their input.
  *
- * `find…` returns undefined when nothing matches; the others throw `RosterError('ROSTER_NOT_FOUND')`.
+ * `find…` returns undefined when nothing matches; the others throw `RosterError('roster_not_found')`.
  * @module
  */
 
@@ -24,7 +24,7 @@ export interface PrincipalKey extends StatementKey {
 const docOf = (r: RosterLike): RosterDoc => ('format' in r ? r : r.roster);
 const b64 = (s: string): Uint8Array => new Uint8Array(Buffer.from(s, 'base64url'));
 const notFound = (doc: RosterDoc, what: string): never => {
-  throw new RosterError('ROSTER_NOT_FOUND', `roster version ${doc.version}: ${what}`);
+  throw new RosterError('roster_not_found', `roster version ${doc.version}: ${what}`);
 };
 
 /** The custodian entry with this id, or undefined. */
@@ -42,7 +42,7 @@ export function custodianKeys(
   return { identity: b64(c.identityKey), transport: b64(c.transportKey), xwing: b64(c.xwingKey) };
 }
 
-/** The domain with this name. @throws {RosterError} ROSTER_NOT_FOUND */
+/** The domain with this name. @throws {RosterError} roster_not_found */
 export function domain(roster: RosterLike, name: string): Domain {
   const doc = docOf(roster);
   return doc.domains.find((d) => d.name === name) ?? notFound(doc, `no domain "${name}"`);
@@ -55,7 +55,7 @@ export function findEpoch(roster: RosterLike, domainName: string, epoch: number)
 
 /**
  * A domain's current epoch: the live (not retired) epoch with the highest number; jobs seal to it.
- * @throws {RosterError} ROSTER_NOT_FOUND if the domain is unknown or has no live epoch.
+ * @throws {RosterError} roster_not_found if the domain is unknown or has no live epoch.
  */
 export function currentEpoch(roster: RosterLike, domainName: string): Epoch {
   const doc = docOf(roster);
@@ -74,7 +74,7 @@ export function quorumKey(epoch: Epoch): { publicKey: Uint8Array; keyId: Uint8Ar
  * The statement key of a principal, by bare id (`alice`) or by statement signer reference
  * (`custodian/alice`, see sign.ts `signerRef`; the role must then match). Custodians sign with their
  * P-256 identity key; stations, jobs and auditors with the key and algorithm their entry names.
- * Pass the result to `verifyStatement`. @throws {RosterError} ROSTER_NOT_FOUND
+ * Pass the result to `verifyStatement`. @throws {RosterError} roster_not_found
  */
 export function principalKey(roster: RosterLike, idOrRef: string): PrincipalKey {
   const doc = docOf(roster);

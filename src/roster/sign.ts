@@ -72,12 +72,12 @@ export async function signRoster(
   const checked = parseRosterDoc(doc);
   if (!checked.custodians.some((c) => c.id === custodianId))
     throw new RosterError(
-      'ROSTER_UNKNOWN_SIGNER',
+      'roster_unknown_signer',
       `roster version ${checked.version}: "${custodianId}" is not a custodian of this version`,
     );
   const sig = await sign(rosterSigningPayload(checked, custodianId));
   if (!(sig instanceof Uint8Array) || sig.length !== 64)
-    throw new RosterError('ROSTER_BAD_SIGNATURE', `signer "${custodianId}" returned a malformed signature`);
+    throw new RosterError('roster_bad_signature', `signer "${custodianId}" returned a malformed signature`);
   return { signer: custodianId, sig: toBase64Url(sig) };
 }
 

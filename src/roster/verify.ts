@@ -8,14 +8,14 @@
  *   `version` = N + 1, `previous` = rosterId(N), `issuedAt` ≥ N's, and it carries valid signatures of at
  *   least N's root threshold among N's root (under the identity keys of version N) **and** of at least
  *   N+1's root threshold among N+1's root (under the keys of N+1).
- * - Every signature must be by a custodian of a root that may sign (otherwise `ROSTER_UNKNOWN_SIGNER`),
- *   must verify (otherwise `ROSTER_BAD_SIGNATURE`), and appear once (otherwise
- *   `ROSTER_DUPLICATE_SIGNER`): a served version with a stray or broken signature is refused whole, not
+ * - Every signature must be by a custodian of a root that may sign (otherwise `roster_unknown_signer`),
+ *   must verify (otherwise `roster_bad_signature`), and appear once (otherwise
+ *   `roster_duplicate_signer`): a served version with a stray or broken signature is refused whole, not
  *   trimmed, since the coordinator serves exactly what the custodians signed.
  *   A custodian in both roots counts for each root whose key verifies their one signature (a custodian
  *   who rotates their identity key in N+1 counts only for one of them).
  * - Only the newest version must be unexpired (`now < expires`), as in TUF: intermediate versions may
- *   have expired since; a client never moves back to an older version (`ROSTER_ROLLBACK`).
+ *   have expired since; a client never moves back to an older version (`roster_rollback`).
  *
  * Results are frozen; every function throws only {@link RosterError}.
  * @module
@@ -54,7 +54,7 @@ interface SigningRole {
 
 function nowMs(now: Date | number): number {
   const t = typeof now === 'number' ? now : now instanceof Date ? now.getTime() : Number.NaN;
-  if (!Number.isFinite(t)) throw new RosterError('ROSTER_MALFORMED', 'now must be a valid Date');
+  if (!Number.isFinite(t)) throw new RosterError('roster_malformed', 'now must be a valid Date');
   return t;
 }
 
@@ -71,7 +71,7 @@ function checkSignatures(signed: SignedRoster, roles: readonly SigningRole[]): v
   const seen = new Set<string>();
   for (const { signer, sig } of signed.signatures) {
     if (seen.has(signer))
-      throw new RosterError('ROSTER_DUPLICATE_SIGNER', `roster version ${v}: "${signer}" signed twice`);
+      throw new RosterError('roster_duplicate_signer', `roster version ${v}: "${signer}" signed twice`);
     seen.add(signer);
     const stmt = { ...rosterStatement(doc, signer), sig };
     let member = false;
@@ -87,12 +87,12 @@ function checkSignatures(signed: SignedRoster, roles: readonly SigningRole[]): v
     });
     if (!member)
       throw new RosterError(
-        'ROSTER_UNKNOWN_SIGNER',
+        'roster_unknown_signer',
         `roster version ${v}: "${signer}" is not in the root of ${roles.map((r) => r.label).join(' or ')}`,
       );
     if (!valid)
       throw new RosterError(
-        'ROSTER_BAD_SIGNATURE',
+        'roster_bad_signature',
         `roster version ${v}: the signature of "${signer}" does not verify`,
       );
   }
@@ -103,7 +103,7 @@ function checkSignatures(signed: SignedRoster, roles: readonly SigningRole[]): v
           ? ` (missing: ${role.doc.root.custodians.filter((c) => !seen.has(c)).join(', ')})`
           : '';
       throw new RosterError(
-        'ROSTER_THRESHOLD_NOT_MET',
+        'roster_threshold_not_met',
         `roster version ${v}: ${counts[i]} valid signatures of the root of ${role.label}, ${role.needed} needed${missing}`,
       );
     }
@@ -112,7 +112,7 @@ function checkSignatures(signed: SignedRoster, roles: readonly SigningRole[]): v
 
 function checkUnexpired(doc: RosterDoc, now: number): void {
   if (now >= timeMs(doc.expires))
-    throw new RosterError('ROSTER_EXPIRED', `roster version ${doc.version} expired at ${doc.expires}`);
+    throw new RosterError('roster_expired', `roster version ${doc.version} expired at ${doc.expires}`);
 }
 
 const freeze = (v: VerifiedRoster): VerifiedRoster => Object.freeze(v);
@@ -124,7 +124,7 @@ function verifyPinned(pinHex: string, input: unknown): VerifiedRoster {
   const id = rosterIdHex(doc);
   if (id !== pinHex)
     throw new RosterError(
-      'ROSTER_PIN_MISMATCH',
+      'roster_pin_mismatch',
       `roster version ${doc.version} has rosterId ${id}, not the pinned ${pinHex}`,
     );
   const label = `version ${doc.version}`;
@@ -140,22 +140,22 @@ function verifyNext(trusted: VerifiedRoster, input: unknown): VerifiedRoster {
   const prev = trusted.roster;
   if (doc.version <= prev.version)
     throw new RosterError(
-      'ROSTER_ROLLBACK',
+      'roster_rollback',
       `roster version ${doc.version} is not newer than the trusted version ${prev.version}`,
     );
   if (doc.version !== prev.version + 1)
     throw new RosterError(
-      'ROSTER_VERSION_GAP',
+      'roster_version_gap',
       `roster version ${doc.version} does not follow the trusted version ${prev.version} (expected ${prev.version + 1})`,
     );
   if (doc.previous !== trusted.rosterId)
     throw new RosterError(
-      'ROSTER_PREVIOUS_MISMATCH',
+      'roster_previous_mismatch',
       `roster version ${doc.version}: previous ${doc.previous} is not the rosterId ${trusted.rosterId} of version ${prev.version}`,
     );
   if (timeMs(doc.issuedAt) < timeMs(prev.issuedAt))
     throw new RosterError(
-      'ROSTER_BAD_TIME',
+      'roster_bad_time',
       `roster version ${doc.version}: issuedAt ${doc.issuedAt} is before version ${prev.version}'s ${prev.issuedAt}`,
     );
   checkSignatures(signed, [
@@ -170,7 +170,7 @@ function guard<T>(f: () => T): T {
     return f();
   } catch (e) {
     if (e instanceof RosterError) throw e;
-    throw new RosterError('ROSTER_MALFORMED', `roster: ${(e as Error)?.message ?? String(e)}`);
+    throw new RosterError('roster_malformed', `roster: ${(e as Error)?.message ?? String(e)}`);
   }
 }
 
@@ -188,10 +188,10 @@ export function verifyRosterChain(
 ): RosterChain {
   return guard(() => {
     if (typeof pinHex !== 'string' || !PIN_RE.test(pinHex))
-      throw new RosterError('ROSTER_PIN_MISMATCH', 'roster pin must be 64 lowercase hex digits (SHA-256)');
+      throw new RosterError('roster_pin_mismatch', 'roster pin must be 64 lowercase hex digits (SHA-256)');
     const t = nowMs(now);
     if (!Array.isArray(versions) || versions.length === 0)
-      throw new RosterError('ROSTER_EMPTY_CHAIN', 'no roster versions to verify');
+      throw new RosterError('roster_empty_chain', 'no roster versions to verify');
     let start = 0;
     for (let i = 0; i < versions.length; i++) {
       const r = (versions[i] as { roster?: unknown } | null)?.roster;

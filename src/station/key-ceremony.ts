@@ -21,6 +21,7 @@ import {
 import { equalCt, fields, u32 } from '../crypto/bytes.ts';
 import { keyId as keyIdOf } from '../crypto/keys.ts';
 import { xwingKeygen, xwingPublicKey } from '../crypto/xwing.ts';
+import { EmbassyError } from '../errors.ts';
 
 export interface ShareRecipient {
   /** Custodian id in the roster. */
@@ -70,8 +71,10 @@ export interface SplitRequest {
   seed?: Uint8Array;
 }
 
-export class KeyCeremonyError extends Error {
-  readonly code = 'key_ceremony_failed';
+export class KeyCeremonyError extends EmbassyError<'key_ceremony_failed'> {
+  constructor(message: string) {
+    super('key_ceremony_failed', message);
+  }
 }
 
 export const keyCeremonyDigest = (domain: string, epoch: number, keyCeremonyId: string): Uint8Array =>

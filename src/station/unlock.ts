@@ -15,6 +15,7 @@ import { combine } from 'shamir-secret-sharing';
 import { type CeremonyKeys, receiveRelease, type ShareCommitmentRecord } from '../../hsm/index.ts';
 import { equalCt } from '../crypto/bytes.ts';
 import { type Identity, identityFromSeed } from '../crypto/keys.ts';
+import { EmbassyError } from '../errors.ts';
 
 export interface Release {
   custodian: string;
@@ -48,14 +49,14 @@ export interface Quorum extends Identity {
   cheaters: BadShare[];
 }
 
-export class UnlockError extends Error {
+export class UnlockError extends EmbassyError<'below_threshold' | 'bad_share' | 'wrong_key'> {
   constructor(
-    readonly code: 'below_threshold' | 'bad_share' | 'wrong_key',
+    code: 'below_threshold' | 'bad_share' | 'wrong_key',
     message: string,
     /** Every custodian whose release failed its check, in release order. */
     readonly cheaters: BadShare[] = [],
   ) {
-    super(message);
+    super(code, message);
     this.custodian = cheaters[0]?.custodian;
   }
 

@@ -1,20 +1,13 @@
+import { EmbassyError } from '../errors.ts';
+
 /** Error codes raised by the store. */
 export type StoreErrorCode =
-  | 'STORE_BAD_OPTIONS'
-  | 'STORE_OPEN_FAILED'
-  | 'STORE_MIGRATION_FAILED'
-  | 'STORE_ORIGIN_MISMATCH'
-  | 'STORE_BUSY'
-  | 'STORE_CLOSED';
+  | 'store_bad_options'
+  | 'store_open_failed'
+  | 'store_migration_failed'
+  | 'store_origin_mismatch'
+  | 'store_busy'
+  | 'store_closed';
 
 /** The store's typed error. Messages name tables and ids, never stored values. */
-export class StoreError extends Error {
-  override readonly name = 'StoreError';
-  constructor(
-    readonly code: StoreErrorCode,
-    message: string,
-    options?: { cause?: unknown },
-  ) {
-    super(message, options);
-  }
-}
+export class StoreError extends EmbassyError<StoreErrorCode> {}

@@ -126,12 +126,12 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 /**
  * Opens (and migrates) the store. The audit log's origin is fixed when the database is created;
- * opening it later with a different `origin` fails with `STORE_ORIGIN_MISMATCH`.
+ * opening it later with a different `origin` fails with `store_origin_mismatch`.
  * @throws {StoreError}
  */
 export async function openStore(opts: StoreOptions): Promise<Store> {
   if (opts === null || typeof opts !== 'object')
-    throw new StoreError('STORE_BAD_OPTIONS', 'store options are required');
+    throw new StoreError('store_bad_options', 'store options are required');
   let db: Kysely<Schema>;
   let dialect: Dialect;
   let schema: string | undefined;
@@ -139,7 +139,7 @@ export async function openStore(opts: StoreOptions): Promise<Store> {
     dialect = 'postgres';
     schema = opts.schema ?? 'public';
     if (!SCHEMA_RE.test(schema))
-      throw new StoreError('STORE_BAD_OPTIONS', 'schema name must match [a-z_][a-z0-9_]*');
+      throw new StoreError('store_bad_options', 'schema name must match [a-z_][a-z0-9_]*');
     // Create the schema first, on a throwaway client, so search_path can point at it.
     if (opts.schema !== undefined) {
       const c = new pg.Client({ connectionString: opts.databaseUrl });
@@ -147,7 +147,7 @@ export async function openStore(opts: StoreOptions): Promise<Store> {
         await c.connect();
         await c.query(`create schema if not exists "${schema}"`);
       } catch (e) {
-        throw new StoreError('STORE_OPEN_FAILED', `cannot open the PostgreSQL database: ${msg(e)}`, {
+        throw new StoreError('store_open_failed', `cannot open the PostgreSQL database: ${msg(e)}`, {
           cause: e,
         });
       } finally {
@@ -180,11 +180,11 @@ export async function openStore(opts: StoreOptions): Promise<Store> {
       sqlite.pragma('synchronous = FULL');
       sqlite.pragma('foreign_keys = ON');
     } catch (e) {
-      throw new StoreError('STORE_OPEN_FAILED', `cannot open the SQLite database: ${msg(e)}`, { cause: e });
+      throw new StoreError('store_open_failed', `cannot open the SQLite database: ${msg(e)}`, { cause: e });
     }
     db = new Kysely<Schema>({ dialect: new ImmediateSqliteDialect({ database: sqlite }) });
   } else {
-    throw new StoreError('STORE_BAD_OPTIONS', 'give either dataDir or databaseUrl');
+    throw new StoreError('store_bad_options', 'give either dataDir or databaseUrl');
   }
 
   try {
@@ -195,7 +195,7 @@ export async function openStore(opts: StoreOptions): Promise<Store> {
     });
     const { error } = await migrator.migrateToLatest();
     if (error !== undefined)
-      throw new StoreError('STORE_MIGRATION_FAILED', `database migration failed: ${msg(error)}`, {
+      throw new StoreError('store_migration_failed', `database migration failed: ${msg(error)}`, {
         cause: error,
       });
     const wanted = opts.origin;
@@ -218,14 +218,14 @@ export async function openStore(opts: StoreOptions): Promise<Store> {
       .executeTakeFirstOrThrow();
     if (wanted !== undefined && head.origin !== wanted)
       throw new StoreError(
-        'STORE_ORIGIN_MISMATCH',
+        'store_origin_mismatch',
         `this database holds the audit log of origin ${head.origin}, not ${wanted}`,
       );
     return makeStore(db, dialect, head.origin);
   } catch (e) {
     await db.destroy().catch(() => {});
     if (e instanceof StoreError) throw e;
-    throw new StoreError('STORE_OPEN_FAILED', `cannot open the store: ${msg(e)}`, { cause: e });
+    throw new StoreError('store_open_failed', `cannot open the store: ${msg(e)}`, { cause: e });
   }
 }
 
@@ -241,7 +241,7 @@ function makeStore(db: Kysely<Schema>, dialect: Dialect, origin: string): Store 
     dialect,
     origin,
     async transaction<T>(fn: (trx: Trx) => Promise<T>): Promise<T> {
-      if (closed) throw new StoreError('STORE_CLOSED', 'the store is closed');
+      if (closed) throw new StoreError('store_closed', 'the store is closed');
       for (let attempt = 1; ; attempt++) {
         try {
           return await db.transaction().execute(async (trx) => {
@@ -257,7 +257,7 @@ function makeStore(db: Kysely<Schema>, dialect: Dialect, origin: string): Store 
         } catch (e) {
           if (!isRetryable(e)) throw e;
           if (attempt >= MAX_ATTEMPTS)
-            throw new StoreError('STORE_BUSY', `transaction still conflicting after ${attempt} attempts`, {
+            throw new StoreError('store_busy', `transaction still conflicting after ${attempt} attempts`, {
               cause: e,
             });
           await sleep(Math.min(200, 2 ** attempt) * (0.5 + randomInt(1000) / 1000));

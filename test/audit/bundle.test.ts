@@ -62,10 +62,10 @@ describe('verifyBundle', async () => {
   it("an entry's byte changed (still canonical) is named", async () => {
     const r = verifyBundle({ ...good, entries: tamper(texts, 7) }, { logKey: LOG_KEY });
     expect(has(r.findings, 'ENTRY_ALTERED', 7)).toBe(true);
-    expect(has(r.findings, 'CHECKPOINT_ROOT_MISMATCH')).toBe(true);
+    expect(has(r.findings, 'checkpoint_root_mismatch')).toBe(true);
     // the last entry has no successor: the checkpoint names it
     const last = verifyBundle({ ...good, entries: tamper(texts, N - 1) }, { logKey: LOG_KEY });
-    expect(has(last.findings, 'CHECKPOINT_ROOT_MISMATCH', N - 1)).toBe(true);
+    expect(has(last.findings, 'checkpoint_root_mismatch', N - 1)).toBe(true);
   });
 
   it('a raw byte flip anywhere in any entry is detected and names the entry', () => {
@@ -90,7 +90,7 @@ describe('verifyBundle', async () => {
     // the last entry deleted: the checkpoint covering it names it
     const t2 = texts.slice(0, -1);
     const r2 = verifyBundle({ ...good, entries: t2, treeSize: t2.length }, { logKey: LOG_KEY });
-    expect(has(r2.findings, 'CHECKPOINT_BEYOND_ENTRIES', N - 1)).toBe(true);
+    expect(has(r2.findings, 'checkpoint_beyond_entries', N - 1)).toBe(true);
   });
 
   it('two entries swapped are named', () => {
@@ -98,7 +98,7 @@ describe('verifyBundle', async () => {
     [t[4], t[5]] = [t[5]!, t[4]!];
     const r = verifyBundle({ ...good, entries: t }, { logKey: LOG_KEY });
     expect(has(r.findings, 'ENTRY_OUT_OF_ORDER', 4)).toBe(true);
-    expect(has(r.findings, 'CHECKPOINT_ROOT_MISMATCH')).toBe(true);
+    expect(has(r.findings, 'checkpoint_root_mismatch')).toBe(true);
   });
 
   it('an entry appended after the checkpoint without a new checkpoint is named', async () => {
@@ -113,7 +113,7 @@ describe('verifyBundle', async () => {
     const other = tamper(texts, 2);
     const forked: Bundle = { ...good, checkpoints: [...good.checkpoints, await checkpointNote(other, 10)] };
     const r = verifyBundle(forked, { logKey: LOG_KEY });
-    expect(has(r.findings, 'CHECKPOINT_FORK', 9)).toBe(true);
+    expect(has(r.findings, 'checkpoint_fork', 9)).toBe(true);
     // and a trusted checkpoint from the other branch: the bundle is a fork of what the auditor saw
     const r2 = verifyBundle(good, { logKey: LOG_KEY, trustedCheckpoint: await checkpointNote(other, 12) });
     expect(has(r2.findings, 'FORK', 11)).toBe(true);
@@ -138,11 +138,11 @@ describe('verifyBundle', async () => {
       mallory = softwareEd25519Signer(ORIGIN);
     const forged = { ...good, checkpoints: [await checkpointNote(tamper(texts, 1), N, mallory)] };
     const r = verifyBundle({ ...forged, entries: tamper(texts, 1) }, { logKey: LOG_KEY });
-    expect(has(r.findings, 'CHECKPOINT_BAD_SIGNATURE')).toBe(true);
+    expect(has(r.findings, 'checkpoint_bad_signature')).toBe(true);
     expect(has(r.findings, 'ENTRY_NOT_CHECKPOINTED', 0)).toBe(true);
     // the same bundle verifies only under mallory's key, which an auditor would never be given
     const r2 = verifyBundle(forged, { logKey: formatVerifierKey(ORIGIN, mallory.publicKey) });
-    expect(has(r2.findings, 'CHECKPOINT_ROOT_MISMATCH')).toBe(true);
+    expect(has(r2.findings, 'checkpoint_root_mismatch')).toBe(true);
   });
 
   it('checks actor signatures with the given resolver', () => {
@@ -152,12 +152,12 @@ describe('verifyBundle', async () => {
     const bad = `${sig.slice(0, 10)}${sig[10] === 'A' ? 'B' : 'A'}${sig.slice(11)}`;
     t[2] = canonicalize({ ...(v as object), statement: { ...v.statement, sig: bad } });
     const r = verifyBundle({ ...good, entries: t }, { logKey: LOG_KEY, resolveKey });
-    expect(has(r.findings, 'STATEMENT_BAD_SIGNATURE', 2)).toBe(true);
+    expect(has(r.findings, 'statement_bad_signature', 2)).toBe(true);
     const r2 = verifyBundle(good, {
       logKey: LOG_KEY,
       resolveKey: (q) => (q.signer === 'custodian/b' ? null : resolveKey(q)),
     });
-    expect(codes(r2.findings)).toEqual(['STATEMENT_UNKNOWN_SIGNER']);
+    expect(codes(r2.findings)).toEqual(['statement_unknown_signer']);
     expect(r2.findings[0]!.seq).toBe(3);
   });
 
@@ -195,13 +195,13 @@ describe('verifyBundle', async () => {
       has(verifyBundle({ ...good, entries: w }, { logKey: LOG_KEY }).findings, 'ENTRY_WRONG_ORIGIN', 3),
     ).toBe(true);
     for (const b of [null, [], { format: 'x' }, { ...good, entries: [1] }, { ...good, treeSize: 3 }])
-      expect(codes(verifyBundle(b, { logKey: LOG_KEY }).findings)).toEqual(['BUNDLE_MALFORMED']);
+      expect(codes(verifyBundle(b, { logKey: LOG_KEY }).findings)).toEqual(['bundle_malformed']);
     expect(() => verifyBundle(good, { logKey: 'nonsense' })).toThrow(
-      expect.objectContaining({ code: 'BUNDLE_BAD_LOG_KEY' }),
+      expect.objectContaining({ code: 'bundle_bad_log_key' }),
     );
     const foreign = await checkpointNote(texts, 10, softwareEd25519Signer(ORIGIN));
     expect(() => verifyBundle(good, { logKey: LOG_KEY, trustedCheckpoint: foreign })).toThrow(
-      expect.objectContaining({ code: 'BUNDLE_BAD_TRUSTED_CHECKPOINT' }),
+      expect.objectContaining({ code: 'bundle_bad_trusted_checkpoint' }),
     );
   });
 

@@ -66,10 +66,10 @@ describe('roster check', async () => {
       resolveKey: roster.resolveKey,
     });
     const by = (code: string) => r.findings.filter((f) => f.code === code).map((f) => f.seq);
-    expect(by('ROSTER_CHAIN_INVALID')).toEqual([undefined]);
-    expect(by('ROSTER_CHANGE_UNVERIFIED')).toEqual([6]);
-    expect(by('STATEMENT_UNKNOWN_SIGNER')).toEqual([2, 7]);
-    expect(by('STATEMENT_BAD_SIGNATURE')).toEqual([5]);
+    expect(by('roster_chain_invalid')).toEqual([undefined]);
+    expect(by('roster_change_unverified')).toEqual([6]);
+    expect(by('statement_unknown_signer')).toEqual([2, 7]);
+    expect(by('statement_bad_signature')).toEqual([5]);
     expect(r.statementsVerified).toBe(2);
   });
 
@@ -79,9 +79,9 @@ describe('roster check', async () => {
     const a = rosterCheck();
     const r = verifyBundle(b, { logKey: LOG_KEY, checks: [a.check], resolveKey: a.resolveKey });
     expect(r.findings.map((f) => f.code)).toEqual([
-      'ROSTER_NOT_PINNED',
-      'ROSTER_CHANGE_UNVERIFIED',
-      'STATEMENT_UNKNOWN_SIGNER',
+      'roster_not_pinned',
+      'roster_change_unverified',
+      'statement_unknown_signer',
     ]);
     const c = rosterCheck();
     const r2 = verifyBundle(b, {
@@ -90,7 +90,7 @@ describe('roster check', async () => {
       checks: [c.check],
       resolveKey: c.resolveKey,
     });
-    expect(r2.findings[0]!.code).toBe('ROSTER_PIN_NOT_FOUND');
+    expect(r2.findings[0]!.code).toBe('roster_pin_not_found');
     const d = rosterCheck();
     const ok = verifyBundle(b, {
       logKey: LOG_KEY,
@@ -98,6 +98,6 @@ describe('roster check', async () => {
       checks: [d.check],
       resolveKey: d.resolveKey,
     });
-    expect(ok.findings.map((f) => f.code)).toEqual(['ROSTER_CHAIN_INVALID']); // v3 in the bundle is under-signed
+    expect(ok.findings.map((f) => f.code)).toEqual(['roster_chain_invalid']); // v3 in the bundle is under-signed
   });
 });

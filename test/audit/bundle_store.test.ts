@@ -30,7 +30,7 @@ describe.each(factories)('bundles from a store on $name', (f) => {
   });
 
   it('refuses to export before any checkpoint', async () => {
-    await expect(exportBundle(store)).rejects.toMatchObject({ code: 'BUNDLE_NO_CHECKPOINT' });
+    await expect(exportBundle(store)).rejects.toMatchObject({ code: 'bundle_no_checkpoint' });
   });
 
   it('exports up to the latest checkpoint, writes atomically, and the file verifies anchored', async () => {

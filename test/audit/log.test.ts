@@ -65,7 +65,7 @@ describe.each(factories)('audit log on $name', (f) => {
           .execute();
         await appendEntry(trx, { kind: 'test-change', actor: 'coordinator', data: { userPin: '1234' } });
       }),
-    ).rejects.toMatchObject({ code: 'AUDIT_SECRET_FIELD' });
+    ).rejects.toMatchObject({ code: 'audit_secret_field' });
     const nonces = await store.db.selectFrom('nonces').select('nonce').execute();
     expect(nonces.map((n) => n.nonce)).toEqual(['kept']);
     const head = await treeHead(store.db);
@@ -89,7 +89,7 @@ describe.each(factories)('audit log on $name', (f) => {
   it('refuses an append outside store.transaction', async () => {
     await expect(
       store.db.transaction().execute((trx) => appendEntry(trx, { kind: 'x', actor: 'coordinator' })),
-    ).rejects.toMatchObject({ code: 'AUDIT_NOT_IN_TRANSACTION' });
+    ).rejects.toMatchObject({ code: 'audit_not_in_transaction' });
   });
 
   it('refuses secret-looking fields and malformed entries with a clear error', async () => {
@@ -107,7 +107,7 @@ describe.each(factories)('audit log on $name', (f) => {
         .transaction((trx) => appendEntry(trx, { kind: 'x', actor: 'coordinator', ...b }))
         .catch((e) => e);
       expect(err).toBeInstanceOf(AuditLogError);
-      expect(err.code).toBe('AUDIT_SECRET_FIELD');
+      expect(err.code).toBe('audit_secret_field');
       expect(err.message).not.toContain('MC4');
       expect(err.message).toMatch(/^audit entry refused: \/data\//);
     }
@@ -128,7 +128,7 @@ describe.each(factories)('audit log on $name', (f) => {
       await expect(
         // biome-ignore lint/suspicious/noExplicitAny: bad input on purpose
         store.transaction((trx) => appendEntry(trx, input as any)),
-      ).rejects.toMatchObject({ code: 'AUDIT_BAD_ENTRY' });
+      ).rejects.toMatchObject({ code: 'audit_bad_entry' });
   });
 
   it('embeds a signed statement verbatim; the actor must be its signer; its body is guarded too', async () => {
@@ -151,7 +151,7 @@ describe.each(factories)('audit log on $name', (f) => {
       store.transaction((trx) =>
         appendEntry(trx, { kind: 'unlock-request', actor: 'coordinator', statement: stmt }),
       ),
-    ).rejects.toMatchObject({ code: 'AUDIT_BAD_ENTRY' });
+    ).rejects.toMatchObject({ code: 'audit_bad_entry' });
     const leaky = await signStatement(
       { type: 'release', roster: 'ab'.repeat(32), signer: 'station/ee-1', body: { dek: 'x' } },
       (p) => station.sign(p),
@@ -160,7 +160,7 @@ describe.each(factories)('audit log on $name', (f) => {
       store.transaction((trx) =>
         appendEntry(trx, { kind: 'release', actor: 'station/ee-1', statement: leaky }),
       ),
-    ).rejects.toMatchObject({ code: 'AUDIT_SECRET_FIELD' });
+    ).rejects.toMatchObject({ code: 'audit_secret_field' });
   });
 
   it('serves roots and proofs equal to an in-memory tree, and chains prev leaf hashes', async () => {
@@ -193,10 +193,10 @@ describe.each(factories)('audit log on $name', (f) => {
       }
     }
     await expect(inclusionProof(store.db, 0, head.size + 1)).rejects.toMatchObject({
-      code: 'AUDIT_BAD_RANGE',
+      code: 'audit_bad_range',
     });
-    await expect(consistencyProof(store.db, 0, 3)).rejects.toMatchObject({ code: 'AUDIT_BAD_RANGE' });
-    await expect(entries(store.db, 5, 2)).rejects.toMatchObject({ code: 'AUDIT_BAD_RANGE' });
+    await expect(consistencyProof(store.db, 0, 3)).rejects.toMatchObject({ code: 'audit_bad_range' });
+    await expect(entries(store.db, 5, 2)).rejects.toMatchObject({ code: 'audit_bad_range' });
   });
 
   it('issues checkpoints of committed state and refuses loudly after a rollback', async () => {
@@ -224,7 +224,7 @@ describe.each(factories)('audit log on $name', (f) => {
     await store.db.deleteFrom('audit_entries').where('seq', '=', last).execute();
     await store.db.updateTable('log_head').set({ size: last, root: c1.root }).where('id', '=', 1).execute();
     const err = await issueCheckpoint(store, cs).catch((e) => e);
-    expect(err).toMatchObject({ code: 'AUDIT_CHECKPOINT_REFUSED', reason: 'CHECKPOINT_ROLLBACK' });
+    expect(err).toMatchObject({ code: 'audit_checkpoint_refused', reason: 'checkpoint_rollback' });
     // a signer of another log is refused before signing
     const otherPath = join(dir, `other-${f.name}`);
     await CheckpointSigner.init(otherPath, 'other.example/log');
@@ -233,6 +233,6 @@ describe.each(factories)('audit log on $name', (f) => {
       origin: 'other.example/log',
       signer: softwareEd25519Signer('other.example/log'),
     });
-    await expect(issueCheckpoint(store, other)).rejects.toMatchObject({ code: 'AUDIT_ORIGIN_MISMATCH' });
+    await expect(issueCheckpoint(store, other)).rejects.toMatchObject({ code: 'audit_origin_mismatch' });
   });
 });

@@ -57,21 +57,21 @@ describe('CheckpointSigner', () => {
     await CheckpointSigner.init(statePath, ORIGIN);
     const cs = new CheckpointSigner({ statePath, origin: ORIGIN, signer });
     await cs.sign(10, tree.rootAt(10));
-    expect(await code(cs.sign(9, tree.rootAt(9)))).toBe('CHECKPOINT_ROLLBACK');
-    expect(await code(cs.sign(0, EMPTY_ROOT))).toBe('CHECKPOINT_ROLLBACK');
-    expect(await code(cs.sign(10, tree.rootAt(11)))).toBe('CHECKPOINT_FORK');
-    expect(await code(cs.sign(20, tree.rootAt(20)))).toBe('CHECKPOINT_INCONSISTENT');
+    expect(await code(cs.sign(9, tree.rootAt(9)))).toBe('checkpoint_rollback');
+    expect(await code(cs.sign(0, EMPTY_ROOT))).toBe('checkpoint_rollback');
+    expect(await code(cs.sign(10, tree.rootAt(11)))).toBe('checkpoint_fork');
+    expect(await code(cs.sign(20, tree.rootAt(20)))).toBe('checkpoint_inconsistent');
     expect(await code(cs.sign(20, tree.rootAt(20), tree.consistencyProof(9, 20)))).toBe(
-      'CHECKPOINT_INCONSISTENT',
+      'checkpoint_inconsistent',
     );
     const other = MerkleTree.fromLeafHashes(
       Array.from({ length: 20 }, (_, i) => leafHash(Uint8Array.of(i, 1))),
     );
     expect(await code(cs.sign(20, other.root(), other.consistencyProof(10, 20)))).toBe(
-      'CHECKPOINT_INCONSISTENT',
+      'checkpoint_inconsistent',
     );
     expect(await code(cs.sign(20, other.root(), tree.consistencyProof(10, 20)))).toBe(
-      'CHECKPOINT_INCONSISTENT',
+      'checkpoint_inconsistent',
     );
     // Nothing refused changed the state.
     expect((await cs.last()).size).toBe(10);
@@ -90,34 +90,34 @@ describe('CheckpointSigner', () => {
       code(cs.sign(8, tree.rootAt(8), tree.consistencyProof(4, 8))),
       code(cs.sign(8, forked.root(), forked.consistencyProof(4, 8))),
     ]);
-    expect(results).toEqual(['ok', 'CHECKPOINT_FORK']);
+    expect(results).toEqual(['ok', 'checkpoint_fork']);
     // Two signer objects on one state file share the queue.
     const cs2 = new CheckpointSigner({ statePath, origin: ORIGIN, signer });
     const both = await Promise.all([
       code(cs.sign(12, tree.rootAt(12), tree.consistencyProof(8, 12))),
       code(cs2.sign(12, forked.rootAt(4), [])),
     ]);
-    expect(both).toEqual(['ok', 'CHECKPOINT_FORK']);
+    expect(both).toEqual(['ok', 'checkpoint_fork']);
   });
 
   it('fail_ missing, corrupt or foreign state; init refuses to overwrite', async () => {
     const cs = new CheckpointSigner({ statePath, origin: ORIGIN, signer });
-    expect(await code(cs.sign(1, tree.rootAt(1)))).toBe('CHECKPOINT_STATE_MISSING');
+    expect(await code(cs.sign(1, tree.rootAt(1)))).toBe('checkpoint_state_missing');
     await CheckpointSigner.init(statePath, ORIGIN);
-    expect(await code(CheckpointSigner.init(statePath, ORIGIN))).toBe('CHECKPOINT_STATE_EXISTS');
+    expect(await code(CheckpointSigner.init(statePath, ORIGIN))).toBe('checkpoint_state_exists');
     writeFileSync(statePath, 'garbage');
-    expect(await code(cs.sign(1, tree.rootAt(1)))).toBe('CHECKPOINT_STATE_CORRUPT');
+    expect(await code(cs.sign(1, tree.rootAt(1)))).toBe('checkpoint_state_corrupt');
     writeFileSync(
       statePath,
       formatCheckpoint({ origin: 'other.example/log', size: 1, root: tree.rootAt(1) }),
     );
-    expect(await code(cs.sign(1, tree.rootAt(1)))).toBe('CHECKPOINT_WRONG_ORIGIN');
+    expect(await code(cs.sign(1, tree.rootAt(1)))).toBe('checkpoint_wrong_origin');
   });
 
   it('init from a trusted checkpoint resumes a log whose state file was lost', async () => {
     await CheckpointSigner.init(statePath, ORIGIN, { origin: ORIGIN, size: 30, root: tree.rootAt(30) });
     const cs = new CheckpointSigner({ statePath, origin: ORIGIN, signer });
-    expect(await code(cs.sign(30, tree.rootAt(31)))).toBe('CHECKPOINT_FORK');
+    expect(await code(cs.sign(30, tree.rootAt(31)))).toBe('checkpoint_fork');
     expect(await code(cs.sign(40, tree.root(), tree.consistencyProof(30, 40)))).toBe('ok');
   });
 

@@ -88,13 +88,13 @@ describe('signing payload', () => {
     for (const v of variants) expect(toHex(statementPayload(v))).not.toBe(p);
   });
   it('fail_ bad type, roster ID or body', () => {
-    expect(code(() => signingPayload('Approval', ROSTER, {}))).toBe('STATEMENT_BAD_TYPE');
-    expect(code(() => signingPayload('a\u0000b', ROSTER, {}))).toBe('STATEMENT_BAD_TYPE');
-    expect(code(() => signingPayload('a/b', ROSTER, {}))).toBe('STATEMENT_BAD_TYPE');
-    expect(code(() => signingPayload('approval', new Uint8Array(31), {}))).toBe('STATEMENT_BAD_ROSTER_ID');
-    expect(code(() => signingPayload('approval', ROSTER, { x: Number.NaN }))).toBe('STATEMENT_NOT_JSON');
+    expect(code(() => signingPayload('Approval', ROSTER, {}))).toBe('statement_bad_type');
+    expect(code(() => signingPayload('a\u0000b', ROSTER, {}))).toBe('statement_bad_type');
+    expect(code(() => signingPayload('a/b', ROSTER, {}))).toBe('statement_bad_type');
+    expect(code(() => signingPayload('approval', new Uint8Array(31), {}))).toBe('statement_bad_roster_id');
+    expect(code(() => signingPayload('approval', ROSTER, { x: Number.NaN }))).toBe('statement_not_json');
     expect(code(() => statementPayload({ ...unsigned, roster: toHex(ROSTER).toUpperCase() }))).toBe(
-      'STATEMENT_BAD_ROSTER_ID',
+      'statement_bad_roster_id',
     );
   });
   it('does not depend on member order (property)', () => {
@@ -159,13 +159,13 @@ describe('parseStatement', () => {
   const s: Statement = { ...unsigned, sig: 'AAAA' };
   it('good_ parses canonical bytes', () => expect(parseStatement(jcs(s))).toEqual(s));
   it('fail_ rejects extra or missing members, padding, non-canonical text', () => {
-    expect(code(() => parseStatement(jcs({ ...s, extra: 1 })))).toBe('STATEMENT_MALFORMED');
+    expect(code(() => parseStatement(jcs({ ...s, extra: 1 })))).toBe('statement_malformed');
     const { sig: _sig, ...noSig } = s;
-    expect(code(() => parseStatement(jcs(noSig)))).toBe('STATEMENT_MALFORMED');
-    expect(code(() => parseStatement(jcs({ ...s, sig: 'AA==' })))).toBe('STATEMENT_MALFORMED');
-    expect(code(() => parseStatement(jcs({ ...s, sig: 'AB' })))).toBe('STATEMENT_MALFORMED');
-    expect(code(() => parseStatement(JSON.stringify(s, null, 1)))).toBe('STATEMENT_NOT_JSON');
-    expect(code(() => parseStatement('[]'))).toBe('STATEMENT_MALFORMED');
+    expect(code(() => parseStatement(jcs(noSig)))).toBe('statement_malformed');
+    expect(code(() => parseStatement(jcs({ ...s, sig: 'AA==' })))).toBe('statement_malformed');
+    expect(code(() => parseStatement(jcs({ ...s, sig: 'AB' })))).toBe('statement_malformed');
+    expect(code(() => parseStatement(JSON.stringify(s, null, 1)))).toBe('statement_not_json');
+    expect(code(() => parseStatement('[]'))).toBe('statement_malformed');
   });
   it('random input throws only StatementError', () => {
     const base = canonicalize(s);

@@ -76,11 +76,11 @@ describe('checkExtends', () => {
     const other = MerkleTree.fromLeafHashes(
       Array.from({ length: 40 }, (_, i) => leafHash(Uint8Array.of(i, 1))),
     );
-    expect(code(() => checkExtends(at(8), at(7), []))).toBe('CHECKPOINT_ROLLBACK');
-    expect(code(() => checkExtends(at(7), at(7, other), []))).toBe('CHECKPOINT_FORK');
-    expect(code(() => checkExtends(at(7), at(40), []))).toBe('CHECKPOINT_INCONSISTENT');
+    expect(code(() => checkExtends(at(8), at(7), []))).toBe('checkpoint_rollback');
+    expect(code(() => checkExtends(at(7), at(7, other), []))).toBe('checkpoint_fork');
+    expect(code(() => checkExtends(at(7), at(40), []))).toBe('checkpoint_inconsistent');
     expect(code(() => checkExtends(at(7), at(40, other), other.consistencyProof(7, 40)))).toBe(
-      'CHECKPOINT_INCONSISTENT',
+      'checkpoint_inconsistent',
     );
   });
 });

@@ -99,10 +99,10 @@ describe('verifier rules', () => {
     const note = await signNote('x\n', [alice]);
     const sameName = ed25519Verifier(alice.name, bob.publicKey);
     const sameId = { ...va, name: 'other.example/log' };
-    expect(errCode(() => openNote(note, [sameName]))).toBe('NOTE_UNVERIFIED');
-    expect(errCode(() => openNote(note, [sameId]))).toBe('NOTE_UNVERIFIED');
+    expect(errCode(() => openNote(note, [sameName]))).toBe('note_unverified');
+    expect(errCode(() => openNote(note, [sameId]))).toBe('note_unverified');
     const forged = { ...va, keyId: va.keyId, verify: () => false };
-    expect(errCode(() => openNote(note, [forged]))).toBe('NOTE_BAD_SIGNATURE');
+    expect(errCode(() => openNote(note, [forged]))).toBe('note_bad_signature');
   });
   it('fail_ a failing known key rejects the note even when another verifies', async () => {
     const note = await signNote('x\n', [alice, bob]);
@@ -114,14 +114,14 @@ describe('verifier rules', () => {
       signatures: [parsed.signatures[0]!, { ...parsed.signatures[1]!, signature: sig }],
     });
     expect(openNote(bad, [va]).verified).toEqual([va]);
-    expect(errCode(() => openNote(bad, [va, vb]))).toBe('NOTE_BAD_SIGNATURE');
+    expect(errCode(() => openNote(bad, [va, vb]))).toBe('note_bad_signature');
   });
   it('fail_ text changed after signing', async () => {
     const note = await signNote('x\n', [alice]);
-    expect(errCode(() => openNote(note.replace('x', 'y'), [va]))).toBe('NOTE_BAD_SIGNATURE');
+    expect(errCode(() => openNote(note.replace('x', 'y'), [va]))).toBe('note_bad_signature');
   });
   it('fail_ ambiguous verifier list', () => {
-    expect(errCode(() => openNote(SPEC_NOTE, [va, { ...va }]))).toBe('NOTE_AMBIGUOUS_KEY');
+    expect(errCode(() => openNote(SPEC_NOTE, [va, { ...va }]))).toBe('note_ambiguous_key');
   });
   it('accepts 16 signatures and refuses more than MAX_SIGNATURES', async () => {
     const many = Array.from({ length: 16 }, (_, i) => softwareEd25519Signer(`k${i}.example`));
@@ -129,25 +129,25 @@ describe('verifier rules', () => {
     expect(openNote(note, [ed25519Verifier(many[15]!.name, many[15]!.publicKey)]).text).toBe('t\n');
     const sig = parseNote(note).signatures[0]!;
     const tooMany = formatNote({ text: 't\n', signatures: Array(MAX_SIGNATURES + 1).fill(sig) });
-    expect(errCode(() => parseNote(tooMany))).toBe('NOTE_TOO_MANY_SIGNATURES');
+    expect(errCode(() => parseNote(tooMany))).toBe('note_too_many_signatures');
   });
   it('an HSM-style signer (ed25519Signer over a sign function) is checked before use', async () => {
     const hsm = ed25519Signer(alice.name, alice.publicKey, (m) => alice.sign(m));
     expect(hsm.keyId).toBe(keyId(alice.name, 1, alice.publicKey));
     expect(openNote(await signNote('a\n', [hsm]), [va]).text).toBe('a\n');
     const wrongHandle = ed25519Signer(alice.name, alice.publicKey, (m) => bob.sign(m));
-    await expect(signNote('a\n', [wrongHandle])).rejects.toMatchObject({ code: 'NOTE_SIGNER_MISMATCH' });
+    await expect(signNote('a\n', [wrongHandle])).rejects.toMatchObject({ code: 'note_signer_mismatch' });
     await expect(signNote('a\n', [{ ...alice, keyId: 1 }])).rejects.toMatchObject({
-      code: 'NOTE_SIGNER_MISMATCH',
+      code: 'note_signer_mismatch',
     });
   });
   it('fail_ bad texts and names when signing', async () => {
-    await expect(signNote('no newline', [alice])).rejects.toMatchObject({ code: 'NOTE_BAD_TEXT' });
-    await expect(signNote('tab\there\n', [alice])).rejects.toMatchObject({ code: 'NOTE_BAD_TEXT' });
-    await expect(signNote('', [alice])).rejects.toMatchObject({ code: 'NOTE_BAD_TEXT' });
-    expect(errCode(() => softwareEd25519Signer('has space'))).toBe('NOTE_BAD_KEY_NAME');
-    expect(errCode(() => softwareEd25519Signer('a+b'))).toBe('NOTE_BAD_KEY_NAME');
-    expect(errCode(() => softwareEd25519Signer(''))).toBe('NOTE_BAD_KEY_NAME');
+    await expect(signNote('no newline', [alice])).rejects.toMatchObject({ code: 'note_bad_text' });
+    await expect(signNote('tab\there\n', [alice])).rejects.toMatchObject({ code: 'note_bad_text' });
+    await expect(signNote('', [alice])).rejects.toMatchObject({ code: 'note_bad_text' });
+    expect(errCode(() => softwareEd25519Signer('has space'))).toBe('note_bad_key_name');
+    expect(errCode(() => softwareEd25519Signer('a+b'))).toBe('note_bad_key_name');
+    expect(errCode(() => softwareEd25519Signer(''))).toBe('note_bad_key_name');
   });
 });
 
@@ -165,9 +165,9 @@ describe('fail_ malformed notes and verifier keys', () => {
     ['two spaces', SPEC_NOTE.replace('foo U', 'foo  U')],
   ];
   for (const [what, note] of cases)
-    it(what, () => expect(errCode(() => parseNote(note))).toBe('NOTE_MALFORMED'));
+    it(what, () => expect(errCode(() => parseNote(note))).toBe('note_malformed'));
   it('invalid UTF-8', () =>
-    expect(errCode(() => parseNote(Uint8Array.of(0x61, 0x0a, 0x0a, 0xff)))).toBe('NOTE_MALFORMED'));
+    expect(errCode(() => parseNote(Uint8Array.of(0x61, 0x0a, 0x0a, 0xff)))).toBe('note_malformed'));
   const vkeys = [
     'example.com/foo+530d903b+AekyeRrm56hApGFkyQR4ZCbV54Id2LKaANYcrnKv3U2k',
     'example.com/foo+530d903a+AukyeRrm56hApGFkyQR4ZCbV54Id2LKaANYcrnKv3U2k',
@@ -177,7 +177,7 @@ describe('fail_ malformed notes and verifier keys', () => {
     'example.com/bar+530d903a+AekyeRrm56hApGFkyQR4ZCbV54Id2LKaANYcrnKv3U2k',
   ];
   for (const v of vkeys)
-    it(`vkey ${v}`, () => expect(errCode(() => parseVerifierKey(v))).toBe('NOTE_BAD_VERIFIER_KEY'));
+    it(`vkey ${v}`, () => expect(errCode(() => parseVerifierKey(v))).toBe('note_bad_verifier_key'));
 });
 
 describe('properties: parsers throw only NoteError', () => {

@@ -24,28 +24,28 @@ describe('pinning and genesis', () => {
   it('refuses a wrong pin', async () => {
     const { s1 } = await base();
     const e = errorOf(() => verifyRosterChain('00'.repeat(32), [s1], NOW));
-    expect(e.code).toBe('ROSTER_PIN_MISMATCH');
+    expect(e.code).toBe('roster_pin_mismatch');
     expect(e.message).toMatch(/not the pinned 0{64}/);
-    expect(codeOf(() => verifyRosterChain('ABC', [s1], NOW))).toBe('ROSTER_PIN_MISMATCH');
+    expect(codeOf(() => verifyRosterChain('ABC', [s1], NOW))).toBe('roster_pin_mismatch');
   });
 
   it('refuses a genesis missing a root custodian signature, naming who is missing', async () => {
     const v1 = genesis();
     const s = await signed(v1, ['alice', 'carol']);
     const err = errorOf(() => verifyRosterChain(rosterIdHex(v1), [s], NOW));
-    expect(err.code).toBe('ROSTER_THRESHOLD_NOT_MET');
+    expect(err.code).toBe('roster_threshold_not_met');
     expect(err.message).toContain('missing: bob');
   });
 
   it('refuses an empty chain', () => {
-    expect(codeOf(() => verifyRosterChain('00'.repeat(32), [], NOW))).toBe('ROSTER_EMPTY_CHAIN');
+    expect(codeOf(() => verifyRosterChain('00'.repeat(32), [], NOW))).toBe('roster_empty_chain');
   });
 
   it('refuses a genesis signature by a custodian outside the root', async () => {
     const v1 = genesis();
     const s = await signed(v1, [...ROOT, 'dave']);
     const err = errorOf(() => verifyRosterChain(rosterIdHex(v1), [s], NOW));
-    expect(err.code).toBe('ROSTER_UNKNOWN_SIGNER');
+    expect(err.code).toBe('roster_unknown_signer');
     expect(err.message).toContain('"dave"');
   });
 });
@@ -56,10 +56,10 @@ describe('version N+1', () => {
     // v2's root is {alice, dave}, 1-of-2; only alice of v1's root signs (needs 2).
     const v2 = nextVersion(v1, { root: { custodians: ['alice', 'dave'], threshold: 1 } });
     const err = errorOf(() => verifyRosterUpdate(t1, { roster: v2, signatures: [] } as unknown, NOW));
-    expect(err.code).toBe('ROSTER_MALFORMED'); // no signatures at all is malformed
+    expect(err.code).toBe('roster_malformed'); // no signatures at all is malformed
     const s2 = await signed(v2, ['alice', 'dave']);
     const e2 = errorOf(() => verifyRosterUpdate(t1, s2, NOW));
-    expect(e2.code).toBe('ROSTER_THRESHOLD_NOT_MET');
+    expect(e2.code).toBe('roster_threshold_not_met');
     expect(e2.message).toBe('roster version 2: 1 valid signatures of the root of version 1, 2 needed');
   });
 
@@ -68,7 +68,7 @@ describe('version N+1', () => {
     const v2 = nextVersion(v1, { root: { custodians: ['alice', 'dave', 'erin'], threshold: 2 } });
     const s2 = await signed(v2, ['alice', 'bob']); // 2 of v1's root, 1 of v2's
     const err = errorOf(() => verifyRosterUpdate(t1, s2, NOW));
-    expect(err.code).toBe('ROSTER_THRESHOLD_NOT_MET');
+    expect(err.code).toBe('roster_threshold_not_met');
     expect(err.message).toContain('of the root of version 2, 2 needed');
   });
 
@@ -78,7 +78,7 @@ describe('version N+1', () => {
     const forged = await sigs(v2, ['bob'], { bob: p256Pair('mallory').privateKey });
     const s2 = { roster: v2, signatures: [...(await sigs(v2, ['alice', 'carol'])), ...forged] };
     const err = errorOf(() => verifyRosterUpdate(t1, s2, NOW));
-    expect(err.code).toBe('ROSTER_BAD_SIGNATURE');
+    expect(err.code).toBe('roster_bad_signature');
     expect(err.message).toBe('roster version 2: the signature of "bob" does not verify');
   });
 
@@ -87,7 +87,7 @@ describe('version N+1', () => {
     const v2 = nextVersion(v1, { issuedAt: '2026-02-01T00:00:00Z' });
     const s2 = await signed(v2, ['alice', 'bob', 'erin']);
     const err = errorOf(() => verifyRosterUpdate(t1, s2, NOW));
-    expect(err.code).toBe('ROSTER_UNKNOWN_SIGNER');
+    expect(err.code).toBe('roster_unknown_signer');
     expect(err.message).toBe('roster version 2: "erin" is not in the root of version 1 or version 2');
   });
 
@@ -98,7 +98,7 @@ describe('version N+1', () => {
     const [a2] = await sigs(v2, ['alice']); // a second, different ECDSA signature by alice
     expect(a1!.sig).not.toBe(a2!.sig);
     const err = errorOf(() => verifyRosterUpdate(t1, { roster: v2, signatures: [a1!, a2!] }, NOW));
-    expect(err.code).toBe('ROSTER_DUPLICATE_SIGNER');
+    expect(err.code).toBe('roster_duplicate_signer');
     expect(err.message).toContain('"alice" signed twice');
   });
 
@@ -108,21 +108,21 @@ describe('version N+1', () => {
     const s2 = await signed(v2, ROOT);
     const t2 = verifyRosterChain(rosterIdHex(v1), [s1, s2], NOW).current;
     const err = errorOf(() => verifyRosterUpdate(t2, s1, NOW));
-    expect(err.code).toBe('ROSTER_ROLLBACK');
+    expect(err.code).toBe('roster_rollback');
     expect(err.message).toBe('roster version 1 is not newer than the trusted version 2');
-    expect(codeOf(() => verifyRosterUpdate(t2, s2, NOW))).toBe('ROSTER_ROLLBACK');
-    expect(codeOf(() => verifyRosterChain(rosterIdHex(v1), [s1, s2, s1], NOW))).toBe('ROSTER_ROLLBACK');
+    expect(codeOf(() => verifyRosterUpdate(t2, s2, NOW))).toBe('roster_rollback');
+    expect(codeOf(() => verifyRosterChain(rosterIdHex(v1), [s1, s2, s1], NOW))).toBe('roster_rollback');
   });
 
   it('refuses an expired version (genesis, and the newest of a chain)', async () => {
     const { v1, s1, t1 } = await base();
     const late = new Date('2027-01-01T00:00:00Z'); // now == expires is expired
     const err = errorOf(() => verifyRosterChain(rosterIdHex(v1), [s1], late));
-    expect(err.code).toBe('ROSTER_EXPIRED');
+    expect(err.code).toBe('roster_expired');
     expect(err.message).toBe('roster version 1 expired at 2027-01-01T00:00:00Z');
     const v2 = nextVersion(v1, { issuedAt: '2026-02-01T00:00:00Z', expires: '2026-03-01T00:00:00Z' });
     const s2 = await signed(v2, ROOT);
-    expect(codeOf(() => verifyRosterUpdate(t1, s2, NOW))).toBe('ROSTER_EXPIRED');
+    expect(codeOf(() => verifyRosterUpdate(t1, s2, NOW))).toBe('roster_expired');
   });
 
   it('refuses a previous mismatch', async () => {
@@ -131,7 +131,7 @@ describe('version N+1', () => {
     v2.previous = 'ab'.repeat(32);
     const s2 = await signed(v2, ROOT);
     const err = errorOf(() => verifyRosterUpdate(t1, s2, NOW));
-    expect(err.code).toBe('ROSTER_PREVIOUS_MISMATCH');
+    expect(err.code).toBe('roster_previous_mismatch');
   });
 
   it('refuses a version gap', async () => {
@@ -140,7 +140,7 @@ describe('version N+1', () => {
     const v3 = nextVersion(v2, { issuedAt: '2026-03-01T00:00:00Z' });
     const s3 = await signed(v3, ROOT);
     const err = errorOf(() => verifyRosterUpdate(t1, s3, NOW));
-    expect(err.code).toBe('ROSTER_VERSION_GAP');
+    expect(err.code).toBe('roster_version_gap');
     expect(err.message).toBe('roster version 3 does not follow the trusted version 1 (expected 2)');
   });
 
@@ -148,7 +148,7 @@ describe('version N+1', () => {
     const { v1, t1 } = await base();
     const v2 = nextVersion(v1, { issuedAt: '2025-12-31T00:00:00Z' });
     const s2 = await signed(v2, ROOT);
-    expect(codeOf(() => verifyRosterUpdate(t1, s2, NOW))).toBe('ROSTER_BAD_TIME');
+    expect(codeOf(() => verifyRosterUpdate(t1, s2, NOW))).toBe('roster_bad_time');
   });
 
   it('refuses a document tampered with after signing', async () => {
@@ -158,18 +158,18 @@ describe('version N+1', () => {
     (s2.roster.domains[0] as { threshold: number }).threshold = 2;
     (s2.roster.domains[0]!.epochs[0] as { threshold: number }).threshold = 2;
     const err = errorOf(() => verifyRosterUpdate(t1, s2, NOW));
-    expect(err.code).toBe('ROSTER_BAD_SIGNATURE');
+    expect(err.code).toBe('roster_bad_signature');
     const g = clone(await signed(v1, ROOT)) as SignedRoster & { roster: RosterDoc };
     (g.roster.custodians[4] as { name: string }).name = 'Mallory';
     // The pin catches a tampered genesis before any signature is looked at.
-    expect(codeOf(() => verifyRosterChain(rosterIdHex(v1), [g], NOW))).toBe('ROSTER_PIN_MISMATCH');
+    expect(codeOf(() => verifyRosterChain(rosterIdHex(v1), [g], NOW))).toBe('roster_pin_mismatch');
   });
 
   it('refuses a signature made for another version (replayed from version 1)', async () => {
     const { v1, s1, t1 } = await base();
     const v2 = nextVersion(v1, { issuedAt: '2026-02-01T00:00:00Z' });
     expect(codeOf(() => verifyRosterUpdate(t1, { roster: v2, signatures: s1.signatures }, NOW))).toBe(
-      'ROSTER_BAD_SIGNATURE',
+      'roster_bad_signature',
     );
   });
 });

@@ -28,7 +28,7 @@ describe('schema', () => {
     const d = doc();
     d.comment = 'hi';
     const e = errorOf(parse(d));
-    expect(e.code).toBe('ROSTER_MALFORMED');
+    expect(e.code).toBe('roster_malformed');
     expect(e.message).toBe('roster document: document: unknown field "comment"');
     const d2 = doc();
     d2.custodians[0]!.email = 'a@b';
@@ -46,7 +46,7 @@ describe('schema', () => {
     expect(errorOf(() => parseSignedRoster(s)).message).toContain('signatures[0]: unknown field "keyid"');
     delete s.signatures[0]!.keyid;
     s.extra = 1;
-    expect(codeOf(() => verifyRosterChain(rosterIdHex(genesis()), [s], NOW))).toBe('ROSTER_MALFORMED');
+    expect(codeOf(() => verifyRosterChain(rosterIdHex(genesis()), [s], NOW))).toBe('roster_malformed');
   });
 
   it('refuses floats and unsafe integers', () => {
@@ -55,13 +55,13 @@ describe('schema', () => {
     expect(errorOf(parse(d)).message).toContain('root.threshold');
     const d2 = doc();
     d2.version = 2 ** 53;
-    expect(codeOf(parse(d2))).toBe('ROSTER_MALFORMED');
+    expect(codeOf(parse(d2))).toBe('roster_malformed');
     const d3 = doc();
     (d3.domains[0]!.policy as { coolOffSeconds: number }).coolOffSeconds = 0.5;
-    expect(codeOf(parse(d3))).toBe('ROSTER_MALFORMED');
+    expect(codeOf(parse(d3))).toBe('roster_malformed');
     const d4 = doc();
     d4.version = '1';
-    expect(codeOf(parse(d4))).toBe('ROSTER_MALFORMED');
+    expect(codeOf(parse(d4))).toBe('roster_malformed');
   });
 
   it('refuses a key of the wrong length, off the curve, compressed, or padded base64', () => {
@@ -69,7 +69,7 @@ describe('schema', () => {
       const d = doc();
       mut(d);
       const e = errorOf(parse(d));
-      expect(e.code).toBe('ROSTER_MALFORMED');
+      expect(e.code).toBe('roster_malformed');
       expect(e.message).toContain(field);
     };
     const id = identity('alice').publicKey;
@@ -96,7 +96,7 @@ describe('schema', () => {
     const bad = (mut: (d: Mutable) => void) => {
       const d = doc();
       mut(d);
-      expect(codeOf(parse(d))).toBe('ROSTER_MALFORMED');
+      expect(codeOf(parse(d))).toBe('roster_malformed');
     };
     bad((d) => (d.custodians[0]!.id = 'Alice'));
     bad((d) => (d.custodians[0]!.id = 'a'.repeat(64)));
@@ -124,39 +124,39 @@ describe('semantic rules', () => {
   it('refuses a domain threshold above its custodians', () => {
     rule(
       (d) => (d.domains[0]!.threshold = 6),
-      'ROSTER_BAD_THRESHOLD',
+      'roster_bad_threshold',
       'domain "land": threshold 6 > 5 custodians',
     );
   });
 
   it('refuses an epoch keyId that is not SHA-256(quorumPublicKey)[0..16]', () => {
-    rule((d) => (d.domains[0]!.epochs[0]!.keyId = '00'.repeat(16)), 'ROSTER_KEY_ID_MISMATCH', 'epoch 1');
+    rule((d) => (d.domains[0]!.epochs[0]!.keyId = '00'.repeat(16)), 'roster_key_id_mismatch', 'epoch 1');
   });
 
   it('refuses unknown and duplicate references', () => {
-    rule((d) => d.domains[0]!.custodians.push('zed'), 'ROSTER_UNKNOWN_REFERENCE', '"zed"');
-    rule((d) => d.root.custodians.push('zed'), 'ROSTER_UNKNOWN_REFERENCE', 'root names "zed"');
-    rule((d) => d.root.custodians.push('alice'), 'ROSTER_DUPLICATE', 'root names "alice" twice');
-    rule((d) => (d.jobs[0]!.domains = ['census']), 'ROSTER_UNKNOWN_REFERENCE', 'unknown domain "census"');
+    rule((d) => d.domains[0]!.custodians.push('zed'), 'roster_unknown_reference', '"zed"');
+    rule((d) => d.root.custodians.push('zed'), 'roster_unknown_reference', 'root names "zed"');
+    rule((d) => d.root.custodians.push('alice'), 'roster_duplicate', 'root names "alice" twice');
+    rule((d) => (d.jobs[0]!.domains = ['census']), 'roster_unknown_reference', 'unknown domain "census"');
     rule(
       (d) => (d.stations[0]!.id = 'alice'),
-      'ROSTER_DUPLICATE',
+      'roster_duplicate',
       'id "alice" is used by a custodian and a station',
     );
-    rule((d) => d.custodians.push(clone(d.custodians[0]!)), 'ROSTER_DUPLICATE', 'id "alice"');
+    rule((d) => d.custodians.push(clone(d.custodians[0]!)), 'roster_duplicate', 'id "alice"');
     rule(
       (d) => (d.custodians[1]!.transportKey = d.custodians[0]!.identityKey),
-      'ROSTER_DUPLICATE',
+      'roster_duplicate',
       'reuses the public key',
     );
-    rule((d) => d.domains.push(clone(d.domains[0]!)), 'ROSTER_DUPLICATE', 'domain "land" is listed twice');
+    rule((d) => d.domains.push(clone(d.domains[0]!)), 'roster_duplicate', 'domain "land" is listed twice');
   });
 
   it('refuses thresholds that cannot be met', () => {
-    rule((d) => (d.root.threshold = 4), 'ROSTER_BAD_THRESHOLD', 'root threshold 4 > 3');
+    rule((d) => (d.root.threshold = 4), 'roster_bad_threshold', 'root threshold 4 > 3');
     rule(
       (d) => (d.domains[0]!.minOrganisations = 4),
-      'ROSTER_BAD_THRESHOLD',
+      'roster_bad_threshold',
       'minOrganisations 4 > 3 organisations',
     );
     rule(
@@ -165,25 +165,25 @@ describe('semantic rules', () => {
         d.domains[0]!.threshold = 2;
         d.domains[0]!.minOrganisations = 2;
       },
-      'ROSTER_BAD_THRESHOLD',
+      'roster_bad_threshold',
       'minOrganisations 2 > 1 organisations',
     );
-    rule((d) => (d.domains[0]!.epochs[0]!.threshold = 6), 'ROSTER_BAD_THRESHOLD', 'threshold 6 > 5 shares');
+    rule((d) => (d.domains[0]!.epochs[0]!.threshold = 6), 'roster_bad_threshold', 'threshold 6 > 5 shares');
     rule(
       (d) => (d.domains[0]!.epochs[0]!.threshold = 2),
-      'ROSTER_BAD_THRESHOLD',
+      'roster_bad_threshold',
       'share threshold 2 ≠ domain threshold 3',
     );
   });
 
   it('refuses epoch shares that do not name each domain custodian once with distinct x', () => {
     const shares = (d: Mutable) => d.domains[0]!.epochs[0]!.shares as { custodian: string; x: number }[];
-    rule((d) => (shares(d)[1]!.x = 1), 'ROSTER_BAD_EPOCH', 'x = 1 is used twice');
-    rule((d) => (shares(d)[1]!.custodian = 'alice'), 'ROSTER_BAD_EPOCH', '"alice" holds two shares');
-    rule((d) => shares(d).pop(), 'ROSTER_BAD_EPOCH', 'custodian "erin" holds no share');
+    rule((d) => (shares(d)[1]!.x = 1), 'roster_bad_epoch', 'x = 1 is used twice');
+    rule((d) => (shares(d)[1]!.custodian = 'alice'), 'roster_bad_epoch', '"alice" holds two shares');
+    rule((d) => shares(d).pop(), 'roster_bad_epoch', 'custodian "erin" holds no share');
     rule(
       (d) => d.domains[0]!.custodians.pop(),
-      'ROSTER_BAD_EPOCH',
+      'roster_bad_epoch',
       'share holder "erin" is not a custodian of the domain',
     );
   });
@@ -191,7 +191,7 @@ describe('semantic rules', () => {
   it('refuses epochs out of order and a quorum key used twice', () => {
     rule(
       (d) => d.domains[0]!.epochs.push(clone(d.domains[0]!.epochs[0]!)),
-      'ROSTER_DUPLICATE',
+      'roster_duplicate',
       'increasing order',
     );
     rule(
@@ -200,13 +200,13 @@ describe('semantic rules', () => {
         e.epoch = 2;
         d.domains[0]!.epochs.push(e);
       },
-      'ROSTER_DUPLICATE',
+      'roster_duplicate',
       'quorum key is used twice',
     );
   });
 
   it('refuses expires not after issuedAt', () => {
-    rule((d) => (d.expires = d.issuedAt), 'ROSTER_BAD_TIME', 'is not before expires');
+    rule((d) => (d.expires = d.issuedAt), 'roster_bad_time', 'is not before expires');
   });
 
   it('refuses a later version without previous', () => {
@@ -220,21 +220,21 @@ describe('semantic rules', () => {
     d.domains[0]!.threshold = 9;
     await expect(
       signRoster(d as unknown as RosterDoc, 'alice', softwareSigner(identity('alice').privateKey)),
-    ).rejects.toMatchObject({ code: 'ROSTER_BAD_THRESHOLD' });
+    ).rejects.toMatchObject({ code: 'roster_bad_threshold' });
     await expect(
       signRoster(genesis(), 'mallory', softwareSigner(p256Pair('m').privateKey)),
-    ).rejects.toMatchObject({ code: 'ROSTER_UNKNOWN_SIGNER' });
+    ).rejects.toMatchObject({ code: 'roster_unknown_signer' });
     expect(codeOf(() => buildGenesis({ ...genesis(), root: { custodians: [], threshold: 1 } }))).toBe(
-      'ROSTER_MALFORMED',
+      'roster_malformed',
     );
   });
 
   it('refuses input that is not an object, and JSON text that is not JSON', () => {
     for (const v of [null, 1, 'x', [], undefined, { roster: null }]) {
-      expect(codeOf(parse(v))).toBe('ROSTER_MALFORMED');
-      expect(codeOf(() => parseSignedRoster(v))).toBe('ROSTER_MALFORMED');
+      expect(codeOf(parse(v))).toBe('roster_malformed');
+      expect(codeOf(() => parseSignedRoster(v))).toBe('roster_malformed');
     }
-    expect(codeOf(() => parseSignedRoster('{"roster":'))).toBe('ROSTER_MALFORMED');
-    expect(codeOf(() => verifyRosterChain('00'.repeat(32), [null, 5], NOW))).toBe('ROSTER_MALFORMED');
+    expect(codeOf(() => parseSignedRoster('{"roster":'))).toBe('roster_malformed');
+    expect(codeOf(() => verifyRosterChain('00'.repeat(32), [null, 5], NOW))).toBe('roster_malformed');
   });
 });

@@ -346,7 +346,7 @@ describe('random mutations of a signed roster', () => {
       { numRuns: 400 },
     );
     // The mutations reach past the schema: the pin, the signatures and the semantic rules refuse too.
-    for (const c of ['ROSTER_MALFORMED', 'ROSTER_PIN_MISMATCH', 'ROSTER_BAD_SIGNATURE'])
+    for (const c of ['roster_malformed', 'roster_pin_mismatch', 'roster_bad_signature'])
       expect(codes).toContain(c);
   });
 });

@@ -18,7 +18,7 @@ describe.each(factories)('store on $name', (f) => {
       expect(again.origin).toBe('test.example/audit');
       await again.close();
       await expect(db.open({ origin: 'other.example/audit' })).rejects.toMatchObject({
-        code: 'STORE_ORIGIN_MISMATCH',
+        code: 'store_origin_mismatch',
       });
       const third = await db.open({ origin: 'test.example/audit' });
       Object.assign(store, { close: () => third.close() });
@@ -282,12 +282,12 @@ describe('store options', () => {
     await expect(
       openStore({ databaseUrl: 'postgres://127.0.0.1/test', schema: 'Bad-Name' }),
     ).rejects.toMatchObject({
-      code: 'STORE_BAD_OPTIONS',
+      code: 'store_bad_options',
     });
     await expect(
       openStore({ databaseUrl: 'postgres://postgres@127.0.0.1:1/test', schema: 'x' }),
     ).rejects.toMatchObject({
-      code: 'STORE_OPEN_FAILED',
+      code: 'store_open_failed',
     });
   });
 });
