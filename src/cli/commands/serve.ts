@@ -1,16 +1,12 @@
-import { existsSync, readFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { readFileSync } from 'node:fs';
 import pino from 'pino';
 import { openLogToken } from '../../../hsm/index.ts';
-import { latestCheckpoint } from '../../audit/log.ts';
-import { CheckpointSigner } from '../../audit/signer.ts';
-import { startServer } from '../../coordinator/server.ts';
+import { checkpointSignerPolicy } from '../../audit/signer-policy.ts';
 import { Coordinator } from '../../coordinator/index.ts';
-import { ed25519Signer } from '../../log/note.ts';
+import { startServer } from '../../coordinator/server.ts';
 import { parseSignedRoster } from '../../roster/index.ts';
 import { openStore, storeOptionsFromEnv } from '../../store/index.ts';
 import { type Command, parse, positiveInt } from '../command.ts';
-import { UsageError } from '../errors.ts';
 import { dataDirOf, HSM_HELP, hsmOptions, tokenAccess } from '../hsm.ts';
 import { rosterPin } from '../remote.ts';
 
@@ -54,26 +50,9 @@ export const serve: Command = {
     const dataDir = dataDirOf(values);
     const store = await openStore(storeOptionsFromEnv(dataDir));
     const genesis = values.roster ? parseSignedRoster(readFileSync(values.roster, 'utf8')) : undefined;
-    let checkpointer: CheckpointSigner | undefined;
     const label = values['log-token'];
-    if (label) {
-      const logToken = await openLogToken(await tokenAccess(label, values));
-      const statePath = join(dataDir, 'checkpoint-state');
-      if (!existsSync(statePath)) {
-        if (await latestCheckpoint(store.db)) {
-          throw new UsageError(
-            `${statePath} is missing but the log has signed checkpoints: restore it, never re-create it`,
-          );
-        }
-        await CheckpointSigner.init(statePath, store.origin);
-      }
-      const publicKey = await logToken.ed25519PublicKey();
-      checkpointer = new CheckpointSigner({
-        statePath,
-        origin: store.origin,
-        signer: ed25519Signer(store.origin, publicKey, (m) => logToken.signEd25519(m)),
-      });
-    }
+    const token = label ? await openLogToken(await tokenAccess(label, values)) : undefined;
+    const checkpointer = await checkpointSignerPolicy({ store, dataDir, ...(token ? { token } : {}) });
     const coordinator = await Coordinator.open(store, {
       rosterPin: rosterPin(values),
       ...(genesis ? { genesis } : {}),
