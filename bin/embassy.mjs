@@ -34,10 +34,13 @@ function builtIsFresh() {
   }
 }
 
+/** @type {{ runMain(argv: string[]): void }} */
+let cli;
 if (process.env.EMBASSY_FROM_SOURCE !== '1' && builtIsFresh()) {
-  await import(compiled.href);
+  cli = await import(compiled.href);
 } else {
   const { register } = await import('tsx/esm/api');
   register();
-  await import('../src/cli/main.ts');
+  cli = await import('../src/cli/main.ts');
 }
+cli.runMain(process.argv.slice(2));

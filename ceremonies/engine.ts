@@ -19,8 +19,9 @@ import { join } from 'node:path';
 import { appendEntry, findSecretLookingField } from '../src/audit/log.ts';
 import { canonicalize, type JsonValue } from '../src/crypto/jcs.ts';
 import { type Statement, signStatement } from '../src/crypto/statement.ts';
+import { writeDurablySync } from '../src/fs/durable.ts';
+import type { Faults } from '../src/fs/faults.ts';
 import type { CeremonyEnv } from './env.ts';
-import { atomicWriteFile } from './persist.ts';
 import {
   type Attestation,
   type CeremonyDefinition,
@@ -77,11 +78,10 @@ export interface Ceremony<P> {
   abort(ctx: StepContext<P>, reason: string): Promise<AbortResult>;
 }
 
-/** Test hook: fail (throw) or die (SIGKILL) right before or after a step. */
+/** Test hook: fail (throw) right before or after a step. */
 export interface FailAt {
   step: string;
   when?: 'before' | 'after';
-  mode?: 'throw' | 'kill';
 }
 
 export interface EngineOptions {
@@ -93,6 +93,8 @@ export interface EngineOptions {
   abort?: string | true;
   abortReason?: string;
   failAt?: FailAt;
+  /** Crash injection for tests: called at `before:<step>` and `after:<step>` of every step. */
+  faults?: Faults;
   /** Progress lines (never secret material). */
   log?: (line: string) => void;
 }
@@ -169,7 +171,7 @@ export function listTranscripts(dataDir: string): Transcript[] {
 function persist(dataDir: string, t: Transcript): string {
   mkdirSync(transcriptDir(dataDir), { recursive: true, mode: 0o700 });
   const path = transcriptPath(dataDir, t.ceremonyId);
-  atomicWriteFile(path, `${JSON.stringify(t, null, 2)}\n`, 0o600);
+  writeDurablySync(path, `${JSON.stringify(t, null, 2)}\n`, { mode: 0o600 });
   return path;
 }
 
@@ -272,11 +274,9 @@ class Run<P> {
   }
 
   private inject(step: string, when: 'before' | 'after') {
+    this.opts.faults?.at(`${when}:${step}`);
     const f = this.opts.failAt;
-    const envKill = this.env.rehearsal ? process.env['EMBASSY_CEREMONY_KILL_AT'] : undefined;
-    if (envKill && envKill === `${when}:${step}`) process.kill(process.pid, 'SIGKILL');
     if (!f || f.step !== step || (f.when ?? 'before') !== when) return;
-    if (f.mode === 'kill') process.kill(process.pid, 'SIGKILL');
     throw new CeremonyError('ceremony_step_failed', `injected failure ${when} step "${step}"`, step);
   }
 
@@ -382,11 +382,8 @@ class Run<P> {
     });
     // A finished ceremony is a close: the log signs a checkpoint of it (when this deployment signs).
     await this.env.coordinator.checkpoint();
-    atomicWriteFile(
-      join(transcriptDir(this.env.dataDir), `${id}.signed.json`),
-      `${JSON.stringify(statement)}\n`,
-      0o600,
-    );
+    const signedPath = join(transcriptDir(this.env.dataDir), `${id}.signed.json`);
+    writeDurablySync(signedPath, `${JSON.stringify(statement)}\n`, { mode: 0o600 });
     this.opts.log?.(`ceremony ${id} ${this.t.status}; transcript in the audit log at seq ${seq}`);
     return { transcript: this.t, path: this.path, statement, auditSeq: seq };
   }

@@ -10,6 +10,7 @@
  * @module
  */
 import { rmSync } from 'node:fs';
+import type { Faults } from '../src/fs/faults.ts';
 import { ceremony as custodianEnrolment } from './definitions/custodian-enrolment.ts';
 import { ceremony as healthCheck } from './definitions/health-check.ts';
 import { ceremony as keyGeneration } from './definitions/key-generation.ts';
@@ -91,6 +92,8 @@ export interface RunCeremonyOptions {
   env?: CeremonyEnv;
   /** Test hook: an injected failure. */
   failAt?: FailAt;
+  /** Crash injection for tests (the test-support CLI wrapper); none by default. */
+  faults?: Faults;
   log?: (line: string) => void;
 }
 
@@ -130,6 +133,7 @@ export async function runCeremony(name: string, opts: RunCeremonyOptions = {}): 
       ...(opts.abort !== undefined ? { abort: opts.abort } : {}),
       ...(opts.abortReason ? { abortReason: opts.abortReason } : {}),
       ...(opts.failAt ? { failAt: opts.failAt } : {}),
+      ...(opts.faults ? { faults: opts.faults } : {}),
       ...(opts.log ? { log: opts.log } : {}),
     });
     return { ...r, dataDir: dataDir! };

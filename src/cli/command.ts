@@ -1,4 +1,5 @@
 import { type ParseArgsConfig, parseArgs } from 'node:util';
+import type { Faults } from '../fs/faults.ts';
 import { UsageError } from './errors.ts';
 
 export interface Command {
@@ -6,7 +7,13 @@ export interface Command {
   summary: string;
   /** Full help text: usage line, description, options. */
   help: string;
-  run(argv: string[]): Promise<void>;
+  run(argv: string[], ctx?: CommandContext): Promise<void>;
+}
+
+/** What the shell hands every command besides its arguments. */
+export interface CommandContext {
+  /** Crash injection for tests; only the test-support wrapper of the CLI passes one. */
+  faults?: Faults;
 }
 
 type Options = NonNullable<ParseArgsConfig['options']>;

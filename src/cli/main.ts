@@ -3,7 +3,7 @@
  * result; every failure is one line on stderr and a non-zero exit, never a stack trace.
  */
 import { describeError } from '../errors.ts';
-import type { Command } from './command.ts';
+import type { Command, CommandContext } from './command.ts';
 
 /**
  * Commands load on demand: `embassy seal` should not pay for the coordinator, the database drivers
@@ -82,7 +82,8 @@ ${commands.map((c) => `  ${c.name.padEnd(10)} ${c.summary}`).join('\n')}
 Run "embassy <command> --help" for a command's options. Docs: README.md, docs/FORMAT.md, SECURITY.md.
 `;
 
-async function main(argv: string[]): Promise<number> {
+/** Runs one command line; the exit status (errors are thrown). */
+export async function main(argv: string[], ctx: CommandContext = {}): Promise<number> {
   const [name, ...rest] = argv;
   if (name === undefined || name === '--help' || name === '-h' || name === 'help') {
     const cmd = commands.find((c) => c.name === rest[0]);
@@ -94,24 +95,29 @@ async function main(argv: string[]): Promise<number> {
     process.stderr.write(`embassy: unknown command "${name}" (see embassy --help)\n`);
     return 2;
   }
-  await (await cmd.load()).run(rest);
+  await (await cmd.load()).run(rest, ctx);
   return 0;
 }
 
-// Exit through process.exit on signals so temporary outputs are removed by their exit handlers.
-for (const sig of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) process.on(sig, () => process.exit(130));
-process.stdout.on('error', (e: NodeJS.ErrnoException) => {
-  process.stderr.write(`embassy: ${describeError(e)}\n`);
-  process.exit(1);
-});
-
-main(process.argv.slice(2)).then(
-  (code) => {
-    process.exitCode = code;
-  },
-  (e) => {
+/**
+ * The process around {@link main}: exit through process.exit on signals (so temporary outputs are
+ * removed by their exit handlers), one line on stderr for any failure, and the exit status.
+ * `bin/embassy.mjs` calls it; the test-support wrapper calls it with a Faults object.
+ */
+export function runMain(argv: string[], ctx: CommandContext = {}): void {
+  for (const sig of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) process.on(sig, () => process.exit(130));
+  process.stdout.on('error', (e: NodeJS.ErrnoException) => {
     process.stderr.write(`embassy: ${describeError(e)}\n`);
-    if (process.env.EMBASSY_DEBUG) process.stderr.write(`${(e as Error).stack}\n`);
-    process.exitCode = 1;
-  },
-);
+    process.exit(1);
+  });
+  main(argv, ctx).then(
+    (code) => {
+      process.exitCode = code;
+    },
+    (e) => {
+      process.stderr.write(`embassy: ${describeError(e)}\n`);
+      if (process.env.EMBASSY_DEBUG) process.stderr.write(`${(e as Error).stack}\n`);
+      process.exitCode = 1;
+    },
+  );
+}

@@ -1,28 +1,16 @@
 /**
- * Shared machinery of the re-keying jobs (docs/JOBS.md): typed errors, the durable journal, the
- * exactly-once audit recorder, atomic archive replacement, archive listing, the TTY progress line,
- * the worker pool, and the crash points the kill -9 tests use.
+ * Shared machinery of the re-keying jobs (docs/JOBS.md): typed errors, the job journal, the
+ * exactly-once audit recorder, archive listing, the TTY progress line and the worker pool.
  *
  * Nothing here ever sees a key, a DEK, a share or a PIN.
  * @module
  */
-import { randomBytes } from 'node:crypto';
-import {
-  closeSync,
-  fsyncSync,
-  ftruncateSync,
-  openSync,
-  readdirSync,
-  readFileSync,
-  readSync,
-  unlinkSync,
-  writeSync,
-} from 'node:fs';
-import { type FileHandle, open, readdir, rename, stat, unlink } from 'node:fs/promises';
-import { basename, dirname, isAbsolute, join, relative, resolve } from 'node:path';
+import { closeSync, openSync, readdirSync, readSync } from 'node:fs';
+import { isAbsolute, join, relative, resolve } from 'node:path';
 import { appendEntry, entries, treeHead } from '../audit/log.ts';
 import type { JsonValue } from '../crypto/jcs.ts';
 import { EmbassyError } from '../errors.ts';
+import { Journal as AppendOnlyJournal } from '../fs/journal.ts';
 import type { Store } from '../store/index.ts';
 
 // ---------------------------------------------------------------------------------------------
@@ -30,9 +18,7 @@ import type { Store } from '../store/index.ts';
 
 export type JobErrorCode =
   | 'bad_argument'
-  | 'journal_corrupt'
   | 'journal_mismatch'
-  | 'journal_locked'
   | 'archive_unreadable'
   | 'wrong_domain'
   | 'no_old_key'
@@ -52,161 +38,46 @@ export function describeError(e: unknown): { code: string; message: string } {
 }
 
 // ---------------------------------------------------------------------------------------------
-// Crash points (tests only): EMBASSY_JOB_CRASH="point:k[,point:k…]" makes the process SIGKILL itself
-// the k-th time it reaches `point` (1-based), so a test can stop a real job at a deterministic step.
-
-const crashCounts = new Map<string, number>();
-let crashPlan: Map<string, number> | undefined;
-
-export function crashPoint(point: string): void {
-  if (crashPlan === undefined) {
-    crashPlan = new Map();
-    for (const part of (process.env['EMBASSY_JOB_CRASH'] ?? '').split(',')) {
-      const i = part.lastIndexOf(':');
-      if (i > 0) crashPlan.set(part.slice(0, i), Number(part.slice(i + 1)));
-    }
-  }
-  const at = crashPlan.get(point);
-  if (at === undefined) return;
-  const n = (crashCounts.get(point) ?? 0) + 1;
-  crashCounts.set(point, n);
-  if (n === at) process.kill(process.pid, 'SIGKILL');
-}
-
-// ---------------------------------------------------------------------------------------------
-// The journal: one JSON object per line, appended and fsynced. A torn final line (power loss in
-// the middle of a write) is dropped on open. A lock file keeps two runs of one job apart.
+// The journal: the append-only journal of src/fs (a JSON object per line, fsynced per append, a
+// torn final line dropped on open, a lock that keeps two runs of one job apart), whose records are
+// tagged by `t`.
 
 export type JournalRecord = { t: string; [k: string]: JsonValue };
 
+const isJobRecord = (v: unknown): v is JournalRecord =>
+  typeof v === 'object' && v !== null && typeof (v as { t?: unknown }).t === 'string';
+
 export class Journal {
-  private fd: number;
-  private constructor(
-    readonly path: string,
-    readonly records: JournalRecord[],
-    private readonly lockPath: string,
-  ) {
-    this.fd = openSync(path, 'a', 0o600);
+  private constructor(private readonly journal: AppendOnlyJournal<JournalRecord>) {}
+
+  /** Opens (or creates) the journal at `path`, taking its lock. @throws {JournalError} */
+  static open(path: string): Journal {
+    return new Journal(AppendOnlyJournal.open(path, isJobRecord));
   }
 
-  /** Opens (or creates) the journal at `path`, taking its lock. @throws {JobError} */
-  static open(path: string): Journal {
-    const lockPath = `${path}.lock`;
-    takeLock(lockPath);
-    try {
-      let buf = Buffer.alloc(0);
-      try {
-        buf = readFileSync(path);
-      } catch (e) {
-        if ((e as NodeJS.ErrnoException).code !== 'ENOENT') throw e;
-      }
-      const records: JournalRecord[] = [];
-      // A record is complete only with its newline; a tail without one is a torn write (dropped).
-      let good = 0;
-      for (let nl = buf.indexOf(10, good); nl >= 0; nl = buf.indexOf(10, good)) {
-        const line = buf.subarray(good, nl).toString('utf8');
-        let rec: unknown;
-        try {
-          rec = line === '' ? { t: 'blank' } : JSON.parse(line);
-        } catch {
-          rec = undefined;
-        }
-        if (typeof rec !== 'object' || rec === null || typeof (rec as JournalRecord).t !== 'string')
-          throw new JobError('journal_corrupt', `journal ${path} has a line that is not a journal record`);
-        if (line !== '') records.push(rec as JournalRecord);
-        good = nl + 1;
-      }
-      if (good !== buf.length) {
-        // drop the torn tail so that the next append starts on a line of its own
-        const fd = openSync(path, 'r+');
-        try {
-          ftruncateSync(fd, good);
-          fsyncSync(fd);
-        } finally {
-          closeSync(fd);
-        }
-      }
-      const j = new Journal(path, records, lockPath);
-      fsyncDirSync(dirname(path));
-      return j;
-    } catch (e) {
-      releaseLock(lockPath);
-      throw e;
-    }
+  get path(): string {
+    return this.journal.path;
+  }
+
+  get records(): readonly JournalRecord[] {
+    return this.journal.records;
   }
 
   /** Appends records durably (one write, then fsync) before returning. */
   append(...recs: JournalRecord[]): void {
-    if (recs.length === 0) return;
-    const buf = Buffer.from(recs.map((r) => `${JSON.stringify(r)}\n`).join(''));
-    let off = 0;
-    while (off < buf.length) off += writeSync(this.fd, buf, off, buf.length - off);
-    fsyncSync(this.fd);
-    this.records.push(...recs);
+    this.journal.append(...recs);
   }
 
   find(t: string): JournalRecord | undefined {
-    return this.records.find((r) => r.t === t);
+    return this.journal.records.find((r) => r.t === t);
   }
 
   all(t: string): JournalRecord[] {
-    return this.records.filter((r) => r.t === t);
+    return this.journal.records.filter((r) => r.t === t);
   }
 
   close(): void {
-    closeSync(this.fd);
-    releaseLock(this.lockPath);
-  }
-}
-
-function takeLock(lockPath: string): void {
-  for (let attempt = 0; attempt < 2; attempt++) {
-    try {
-      const fd = openSync(lockPath, 'wx', 0o600);
-      writeSync(fd, String(process.pid));
-      closeSync(fd);
-      return;
-    } catch (e) {
-      if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e;
-      const pid = Number(readFileSync(lockPath, 'utf8').trim());
-      if (Number.isInteger(pid) && pid > 0 && alive(pid))
-        throw new JobError('journal_locked', `another run of this job (pid ${pid}) holds ${lockPath}`);
-      unlinkSync(lockPath); // stale: its process is gone (kill -9)
-    }
-  }
-  throw new JobError('journal_locked', `cannot take the job lock ${lockPath}`);
-}
-
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (e) {
-    return (e as NodeJS.ErrnoException).code === 'EPERM';
-  }
-}
-
-function releaseLock(lockPath: string): void {
-  try {
-    unlinkSync(lockPath);
-  } catch {}
-}
-
-export function fsyncDirSync(dir: string): void {
-  const fd = openSync(dir, 'r');
-  try {
-    fsyncSync(fd);
-  } finally {
-    closeSync(fd);
-  }
-}
-
-export async function fsyncDir(dir: string): Promise<void> {
-  const fh = await open(dir, 'r');
-  try {
-    await fh.sync();
-  } finally {
-    await fh.close();
+    this.journal.close();
   }
 }
 
@@ -261,64 +132,6 @@ export class AuditRecorder {
     const full = { job: this.job, step, ...data };
     await this.store.transaction((trx) => appendEntry(trx, { kind, actor: this.actor, data: full }));
     this.seen.set(step, full);
-  }
-}
-
-// ---------------------------------------------------------------------------------------------
-// Atomic replacement of an archive: write `.<name>.<random>.jobtmp` beside it, fsync, rename over
-// it; the directory is fsynced by the caller (once per batch and directory).
-
-const TMP_SUFFIX = '.jobtmp';
-
-export interface TempFile {
-  readonly path: string;
-  readonly tmp: string;
-  write(buf: Uint8Array): Promise<void>;
-  /** fsync and close; the file is not visible yet. */
-  finish(): Promise<void>;
-  /** rename over `path`. */
-  commit(): Promise<void>;
-  abort(): Promise<void>;
-}
-
-export async function tempFileFor(path: string): Promise<TempFile> {
-  const st = await stat(path);
-  const tmp = join(dirname(path), `.${basename(path)}.${randomBytes(6).toString('hex')}${TMP_SUFFIX}`);
-  let fh: FileHandle | undefined = await open(tmp, 'wx', st.mode & 0o777);
-  return {
-    path,
-    tmp,
-    async write(buf) {
-      let off = 0;
-      while (off < buf.length) off += (await fh!.write(buf, off, buf.length - off)).bytesWritten;
-    },
-    async finish() {
-      await fh!.sync();
-      await fh!.close();
-      fh = undefined;
-    },
-    async commit() {
-      await rename(tmp, path);
-    },
-    async abort() {
-      await fh?.close().catch(() => {});
-      fh = undefined;
-      await unlink(tmp).catch(() => {});
-    },
-  };
-}
-
-/** Removes the temporaries a killed run left in the archives' directories (one listing per directory). */
-export async function removeStaleTemps(paths: string[]): Promise<void> {
-  const re = /^\..+\.[0-9a-f]{12}\.jobtmp$/;
-  for (const dir of new Set(paths.map((p) => dirname(p)))) {
-    let names: string[];
-    try {
-      names = await readdir(dir);
-    } catch {
-      continue;
-    }
-    for (const n of names) if (re.test(n)) await unlink(join(dir, n)).catch(() => {});
   }
 }
 

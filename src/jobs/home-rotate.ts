@@ -33,14 +33,13 @@ import { exactReader, fileSource } from '../archive/io.ts';
 import { inPlace, replaceHeader } from '../archive/rekey.ts';
 import { equalCt, fromHex, toHex } from '../crypto/bytes.ts';
 import type { JsonValue } from '../crypto/jcs.ts';
-import { removeStaleTemps } from '../fs/durable.ts';
+import { fsyncDir, removeStaleTemps } from '../fs/durable.ts';
+import { type Faults, noFaults } from '../fs/faults.ts';
 import type { Store } from '../store/index.ts';
 import {
   type ArchiveRef,
   AuditRecorder,
-  crashPoint,
   describeError,
-  fsyncDir,
   type JobCounters,
   JobError,
   Journal,
@@ -65,6 +64,8 @@ export interface HomeRotateOptions {
   batchSize?: number;
   progress?: boolean;
   onProgress?: (c: Readonly<JobCounters>, done: number, total: number) => void;
+  /** Crash injection for tests (the test-support CLI wrapper); none by default. */
+  faults?: Faults;
 }
 
 export interface HomeRotateResult {
@@ -92,6 +93,7 @@ const generation = (kekId: string) => Buffer.from(kekId, 'hex').readUInt32BE(0);
 export async function homeRotateJob(opts: HomeRotateOptions): Promise<HomeRotateResult> {
   mkdirSync(opts.stateDir, { recursive: true, mode: 0o700 });
   const { home } = opts;
+  const faults = opts.faults ?? noFaults;
   // Resume an unfinished rotation if there is one; else start one from the current KEK.
   let journal: Journal | undefined;
   for (const name of readdirSync(opts.stateDir)
@@ -134,11 +136,11 @@ export async function homeRotateJob(opts: HomeRotateOptions): Promise<HomeRotate
     const to = String(next['to']);
     if (journal.find('rotated') === undefined) {
       await audit.record('home-kek-rotate-intent', 'rotate-intent', { kekId: to, fromKekId: from });
-      crashPoint('home:before-rotate');
+      faults.at('home:before-rotate');
       if (!(await home.kekIds()).includes(to)) await home.rotate(to);
       else if (home.kekId !== to)
         throw new JobError('home_kek_missing', `home KEK ${to} exists but is not the current one`);
-      crashPoint('home:after-rotate');
+      faults.at('home:after-rotate');
       await audit.record('home-kek-rotate', 'rotate', { kekId: to, fromKekId: from });
       journal.append({ t: 'rotated' });
     } else if (home.kekId !== to) {
@@ -166,7 +168,7 @@ export async function homeRotateJob(opts: HomeRotateOptions): Promise<HomeRotate
     for (let i = 0; i < todo.length; i += batchSize) {
       const batch = todo.slice(i, i + batchSize);
       const outcomes = await pool(batch, opts.concurrency ?? 16, (a) =>
-        rehomeFile(a, home, held, to).catch(
+        rehomeFile(a, home, held, to, faults).catch(
           (e): Outcome => ({ id: a.id, how: 'failed', ...describeError(e) }),
         ),
       );
@@ -187,17 +189,17 @@ export async function homeRotateJob(opts: HomeRotateOptions): Promise<HomeRotate
         } else counters.skipped++;
       }
       for (const d of dirs) await fsyncDir(d);
-      crashPoint('home:before-audit');
+      faults.at('home:before-audit');
       if (ok.length > 0) {
         const k = journal.all('batch').length;
         await audit.record('home-rewrap-batch', `batch-${k}`, { kekId: to, fromKekId: from, archives: ok });
-        crashPoint('home:before-journal');
+        faults.at('home:before-journal');
         journal.append({ t: 'batch', k, done: ok });
         for (const a of ok) done.add(a.id);
       }
       bar.update(done.size);
       opts.onProgress?.(counters, done.size, total);
-      crashPoint('home:after-batch');
+      faults.at('home:after-batch');
     }
     bar.end();
 
@@ -217,9 +219,9 @@ export async function homeRotateJob(opts: HomeRotateOptions): Promise<HomeRotate
           });
       } else {
         await audit.record('home-kek-retire-intent', 'retire-intent', { kekId: from });
-        crashPoint('home:before-retire');
+        faults.at('home:before-retire');
         if ((await home.kekIds()).includes(from)) await home.retire(from);
-        crashPoint('home:after-retire');
+        faults.at('home:after-retire');
         await audit.record('home-kek-retire', 'retire', { kekId: from });
         journal.append({ t: 'retired' });
         retired = true;
@@ -269,7 +271,13 @@ async function referencesOtherKek(ref: ArchiveRef, to: string): Promise<boolean>
   return header.stanzas.some((s) => s.type === STANZA_HOME && toHex(parseHomeStanza(s.body).kekId) !== to);
 }
 
-async function rehomeFile(ref: ArchiveRef, home: HomeHsm, held: Set<string>, to: string): Promise<Outcome> {
+async function rehomeFile(
+  ref: ArchiveRef,
+  home: HomeHsm,
+  held: Set<string>,
+  to: string,
+  faults: Faults,
+): Promise<Outcome> {
   const src = await openArchive(ref);
   let how: 'none' | 'found' = 'found';
   const r = await replaceHeader(src, inPlace(ref.path, { syncDir: false }), {
@@ -303,7 +311,7 @@ async function rehomeFile(ref: ArchiveRef, home: HomeHsm, held: Set<string>, to:
     },
     check: (old, fresh) => verifyRehomed(ref.id, old, fresh, to),
     fail: (why) => new JobError('verify_failed', `archive ${ref.id}: ${why}`),
-    faults: (step) => crashPoint(`home:${step}`),
+    faults: (step) => faults.at(`home:${step}`),
   });
   const header = sha256Hex(r.header.bytes);
   return r.changed

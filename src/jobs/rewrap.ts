@@ -31,14 +31,13 @@ import { inPlace, quorumStanzas, replaceHeader } from '../archive/rekey.ts';
 import { equalCt, toHex } from '../crypto/bytes.ts';
 import type { JsonValue } from '../crypto/jcs.ts';
 import { type Identity, keyId as keyIdOf } from '../crypto/keys.ts';
-import { removeStaleTemps } from '../fs/durable.ts';
+import { fsyncDir, removeStaleTemps } from '../fs/durable.ts';
+import { type Faults, noFaults } from '../fs/faults.ts';
 import type { Store } from '../store/index.ts';
 import {
   type ArchiveRef,
   AuditRecorder,
-  crashPoint,
   describeError,
-  fsyncDir,
   type JobCounters,
   JobError,
   Journal,
@@ -78,6 +77,8 @@ export interface RewrapJobOptions {
   progress?: boolean;
   /** Called after each batch with the counters of this run. */
   onProgress?: (c: Readonly<JobCounters>, done: number, total: number) => void;
+  /** Crash injection for tests (the test-support CLI wrapper); none by default. */
+  faults?: Faults;
 }
 
 export interface ArchiveFailure {
@@ -108,6 +109,7 @@ export const defaultRewrapJobId = (domain: string, recipient: RewrapRecipient): 
 /** Runs (or resumes) the rewrap job. Per-archive failures are returned, not thrown. @throws {JobError} */
 export async function rewrapJob(opts: RewrapJobOptions): Promise<RewrapResult> {
   if (opts.identities.length === 0) throw new JobError('bad_argument', 'the old epoch identity is required');
+  const faults = opts.faults ?? noFaults;
   const newKid = keyIdOf(opts.recipient.publicKey);
   if (opts.recipient.keyId !== undefined && !equalCt(opts.recipient.keyId, newKid))
     throw new JobError('bad_argument', 'the new public key does not match the key id the roster names');
@@ -172,7 +174,7 @@ export async function rewrapJob(opts: RewrapJobOptions): Promise<RewrapResult> {
     for (let i = 0; i < todo.length; i += batchSize) {
       const batch = todo.slice(i, i + batchSize);
       const outcomes = await pool(batch, opts.concurrency ?? 16, (a) =>
-        rewrapOne(a, opts.domain, opts.identities, opts.recipient, newKid),
+        rewrapOne(a, opts.domain, opts.identities, opts.recipient, newKid, faults),
       );
       const dirs = new Set<string>();
       const ok: { id: string; how: string; header: string }[] = [];
@@ -191,7 +193,7 @@ export async function rewrapJob(opts: RewrapJobOptions): Promise<RewrapResult> {
         } else counters.skipped++;
       }
       for (const d of dirs) await fsyncDir(d);
-      crashPoint('rewrap:before-audit');
+      faults.at('rewrap:before-audit');
       const k = journal.all('batch').length;
       if (ok.length > 0) {
         await audit.record('rekey-rewrap-batch', `batch-${k}`, {
@@ -200,7 +202,7 @@ export async function rewrapJob(opts: RewrapJobOptions): Promise<RewrapResult> {
           toEpoch: opts.recipient.epoch,
           archives: ok,
         });
-        crashPoint('rewrap:before-journal');
+        faults.at('rewrap:before-journal');
         journal.append({ t: 'batch', k, done: ok });
         for (const a of ok) done.add(a.id);
       }
@@ -208,7 +210,7 @@ export async function rewrapJob(opts: RewrapJobOptions): Promise<RewrapResult> {
       failed.push(...bad);
       bar.update(done.size);
       opts.onProgress?.(counters, done.size, total);
-      crashPoint('rewrap:after-batch');
+      faults.at('rewrap:after-batch');
     }
     bar.end();
     const complete = opts.archives.every((a) => done.has(a.id));
@@ -232,9 +234,10 @@ async function rewrapOne(
   identities: Identity[],
   recipient: RewrapRecipient,
   newKid: Uint8Array,
+  faults: Faults,
 ): Promise<Outcome> {
   try {
-    return await rewrapFile(ref, domain, identities, recipient, newKid);
+    return await rewrapFile(ref, domain, identities, recipient, newKid, faults);
   } catch (e) {
     return { id: ref.id, how: 'failed', ...describeError(e) };
   }
@@ -248,6 +251,7 @@ async function rewrapFile(
   identities: Identity[],
   recipient: RewrapRecipient,
   newKid: Uint8Array,
+  faults: Faults,
 ): Promise<Outcome> {
   const src = await fileSource(ref.path).catch((e) => {
     throw new JobError('archive_unreadable', `cannot open archive ${ref.id}: ${describeError(e).code}`);
@@ -262,7 +266,7 @@ async function rewrapFile(
     stanzas: quorumStanzas([recipient]),
     check: (old, fresh, dek) => verifyNewHeader(ref.id, old, fresh, dek!, recipient, newKid),
     fail: (why) => new JobError('verify_failed', `archive ${ref.id}: ${why}`),
-    faults: (step) => crashPoint(`rewrap:${step}`),
+    faults: (step) => faults.at(`rewrap:${step}`),
   }).catch((e) => {
     if (e instanceof ArchiveError && e.code === 'no_matching_stanza')
       throw new JobError('no_old_key', `archive ${ref.id} has no quorum stanza for the old epoch key`);

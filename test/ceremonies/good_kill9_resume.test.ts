@@ -3,10 +3,13 @@ import { mkdtempSync, readdirSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { BIN, embassy, exportAndVerify } from '../cli/run.ts';
+import { embassy, exportAndVerify } from '../cli/run.ts';
 
-// A ceremony process killed with SIGKILL between steps (a real crash: no handler runs) is resumed by
-// the next run from its persisted transcript, which says so, and the result verifies offline.
+const WITH_FAULTS = join(import.meta.dirname, '..', 'support', 'embassy-with-faults.ts');
+
+// A ceremony process killed with SIGKILL between steps (a real crash: no handler runs; the CLI's
+// test-support wrapper injects it) is resumed by the next run from its persisted transcript, which
+// says so, and the result verifies offline.
 describe('kill -9 during a ceremony, then --resume', () => {
   it('a health check killed before its second step resumes and completes', () => {
     const dir = join(mkdtempSync(join(tmpdir(), 'embassy-kill9-')), 'r');
@@ -25,8 +28,13 @@ describe('kill -9 during a ceremony, then --resume', () => {
     expect(r.stderr).toBe('');
     const killed = spawnSync(
       process.execPath,
-      [BIN, 'ceremony', 'run', 'health-check', '--rehearse', '--data-dir', dir, '--param', 'domain=census'],
-      { env: { ...process.env, EMBASSY_CEREMONY_KILL_AT: 'before:challenge-custodians' } },
+      [
+        '--import',
+        'tsx',
+        WITH_FAULTS,
+        ...['ceremony', 'run', 'health-check', '--rehearse', '--data-dir', dir, '--param', 'domain=census'],
+      ],
+      { env: { ...process.env, EMBASSY_TEST_KILL_AT: 'before:challenge-custodians' } },
     );
     expect(killed.signal).toBe('SIGKILL');
     const unfinished = readdirSync(join(dir, 'ceremonies'))

@@ -1,5 +1,6 @@
 // The job as a real child process for the kill -9 tests: JOB_CFG (JSON) says which job and where;
-// EMBASSY_JOB_CRASH makes it SIGKILL itself at a crash point. Prints the result as JSON on stdout.
+// EMBASSY_TEST_KILL_AT (a plan for test/support/faults.ts) makes it SIGKILL itself at a crash
+// point. Prints the result as JSON on stdout.
 import { readFileSync } from 'node:fs';
 import { openHome } from '../../hsm/index.ts';
 import { fromHex } from '../../src/crypto/bytes.ts';
@@ -8,6 +9,7 @@ import { archivesFromStore } from '../../src/jobs/common.ts';
 import { homeRotateJob } from '../../src/jobs/home-rotate.ts';
 import { rewrapJob } from '../../src/jobs/rewrap.ts';
 import { openStore } from '../../src/store/index.ts';
+import { killAt } from '../support/faults.ts';
 
 interface Cfg {
   job: 'rewrap' | 'home';
@@ -21,6 +23,7 @@ interface Cfg {
 }
 
 const cfg = JSON.parse(process.env['JOB_CFG'] ?? '{}') as Cfg;
+const faults = killAt(process.env['EMBASSY_TEST_KILL_AT']);
 const store = await openStore({ dataDir: cfg.dataDir });
 try {
   if (cfg.job === 'rewrap') {
@@ -34,6 +37,7 @@ try {
       actor: 'station-ee',
       batchSize: cfg.batchSize ?? 4,
       concurrency: cfg.concurrency ?? 2,
+      faults,
     });
     process.stdout.write(JSON.stringify(r));
   } else {
@@ -48,6 +52,7 @@ try {
         actor: 'restore-officer',
         batchSize: cfg.batchSize ?? 3,
         concurrency: cfg.concurrency ?? 2,
+        faults,
       });
       process.stdout.write(JSON.stringify(r));
     } finally {

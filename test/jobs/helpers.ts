@@ -91,7 +91,7 @@ export function runChild(cfg: object, crash?: string, env: NodeJS.ProcessEnv = {
         ...process.env,
         ...env,
         JOB_CFG: JSON.stringify(cfg),
-        EMBASSY_JOB_CRASH: crash ?? '',
+        EMBASSY_TEST_KILL_AT: crash ?? '',
       },
       stdio: ['ignore', 'pipe', 'pipe'],
     });

@@ -29,7 +29,7 @@ export const ceremony: Command = {
   name: 'ceremony',
   summary: 'list, print and run the key ceremonies',
   help,
-  async run(argv) {
+  async run(argv, ctx = {}) {
     const { values, positionals } = parse(
       argv,
       {
@@ -75,6 +75,7 @@ export const ceremony: Command = {
       ...(values.reason ? { abortReason: values.reason } : {}),
       ...(values.absent ? { absent: values.absent.split(',') } : {}),
       params,
+      ...(ctx.faults ? { faults: ctx.faults } : {}),
       log: (l) => process.stdout.write(`${l}\n`),
     });
     process.stdout.write(`transcript ${r.path} (audit entry ${r.auditSeq})\n`);

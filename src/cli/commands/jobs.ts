@@ -39,7 +39,7 @@ export const jobs: Command = {
   name: 'jobs',
   summary: 're-keying jobs: rewrap, home-key rotation, key-age policy',
   help,
-  async run(argv) {
+  async run(argv, ctx = {}) {
     const { values, positionals } = parse(
       argv,
       {
@@ -88,6 +88,7 @@ export const jobs: Command = {
             actor,
             retire: !values['keep-old'],
             progress: process.stderr.isTTY,
+            ...(ctx.faults ? { faults: ctx.faults } : {}),
           });
           process.stdout.write(
             `${r.fromKekId} → ${r.toKekId}: ${r.done}/${r.total} archives, ${r.failed.length} failed${r.retired ? ', old key retired' : ''}\n`,
@@ -110,6 +111,7 @@ export const jobs: Command = {
           store,
           actor,
           progress: process.stderr.isTTY,
+          ...(ctx.faults ? { faults: ctx.faults } : {}),
         });
         process.stdout.write(
           `${r.done}/${r.total} archives rewrapped or already done, ${r.failed.length} failed\n`,
