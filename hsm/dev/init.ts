@@ -12,9 +12,10 @@
  */
 import { spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { chmodSync, existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
+import { writeDurablySync } from '../../src/fs/durable.ts';
 import { ckrName, HsmError } from '../errors.ts';
 import { openHome } from '../home.ts';
 import { DEFAULT_MODULE, loadModule, P, type P11, reloadModule, tokenLabels } from '../pkcs11/module.ts';
@@ -91,11 +92,9 @@ function createToken(p11: P11, label: string, pin: { user: string; so: string })
   }
 }
 
+/** The PINs are the only way into the tokens: written durably, so a crash never loses them. */
 function writePins(path: string, pins: DevPins) {
-  const tmp = `${path}.tmp-${process.pid}`;
-  writeFileSync(tmp, `${JSON.stringify(pins, null, 2)}\n`, { mode: 0o600 });
-  chmodSync(tmp, 0o600);
-  renameSync(tmp, path);
+  writeDurablySync(path, `${JSON.stringify(pins, null, 2)}\n`, { mode: 0o600 });
 }
 
 const newPin = () => randomBytes(12).toString('base64url');
@@ -129,7 +128,7 @@ export async function initDevTokens(opts: InitOptions): Promise<InitResult> {
         `${confPath} exists and points at another token directory; remove it or use another --data-dir`,
       );
   } else {
-    writeFileSync(confPath, conf, { mode: 0o600 });
+    writeDurablySync(confPath, conf, { mode: 0o600 });
   }
 
   let pins: DevPins = {};

@@ -31,6 +31,7 @@ import { decide, pendingCeremonies, release } from '../custodian/client.ts';
 import { describeForCeremonies } from '../devkit/ceremonies.ts';
 import { buildDevDeployment, DEV_CUSTODIANS } from '../devkit/deployment.ts';
 import { EmbassyError } from '../errors.ts';
+import { writeDurablySync } from '../fs/durable.ts';
 import { STATEMENT } from '../protocol/statements.ts';
 import type { CeremonyView } from '../protocol/views.ts';
 import { requestUnlock, unlockAndRestore } from '../station/client.ts';
@@ -171,7 +172,7 @@ export async function runDemo(opts: DemoOptions): Promise<void> {
 
       await deployment.coordinator.checkpoint();
       const trusted = await client('auditor-1').get<{ size: number; note: string }>('/v1/audit/checkpoint');
-      writeFileSync(join(dir, 'auditor-trusted-checkpoint.txt'), trusted.note);
+      writeDurablySync(join(dir, 'auditor-trusted-checkpoint.txt'), trusted.note, { mode: 0o644 });
       say(`an external auditor keeps the signed checkpoint of size ${trusted.size} as a trust anchor`);
 
       step('Disaster: every system at home is down. The station abroad asks to unlock "land"');

@@ -15,7 +15,7 @@
  * }
  * @module
  */
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import {
   type Custodian,
   type DevPins,
@@ -27,6 +27,7 @@ import {
 import { CheckpointSigner } from '../audit/signer.ts';
 import { Coordinator } from '../coordinator/index.ts';
 import { ReleaseJournal } from '../custodian/journal.ts';
+import { writeDurablySync } from '../fs/durable.ts';
 import { ed25519Signer, formatVerifierKey } from '../log/note.ts';
 import { CoordinatorClient, type Fetch, type PayloadSigner } from '../protocol/client.ts';
 import {
@@ -43,6 +44,9 @@ import {
 import { type SplitResult, splitQuorumKey } from '../station/key-ceremony.ts';
 import { openStore, type Store, type StoreOptions } from '../store/index.ts';
 import { newDevKey, rosterSigningKey, softwareSigner, writeDevKeyFile } from './signers.ts';
+
+/** The public anchor files an auditor reads are world-readable. */
+const PUBLIC = { mode: 0o644 };
 
 export interface DevCustodian {
   id: string;
@@ -240,8 +244,9 @@ export async function buildDevDeployment(opts: DevDeploymentOptions): Promise<De
     signatures.push(await signRoster(doc, c.id, tokenSigner(custodians.get(c.id)!.token)));
   const signed = assembleSignedRoster(doc, signatures);
   const rosterPin = rosterIdHex(doc);
-  writeFileSync(`${opts.dataDir}/roster-genesis.json`, `${JSON.stringify(signed, null, 2)}\n`);
-  writeFileSync(`${opts.dataDir}/roster-pin`, `${rosterPin}\n`);
+  // The auditor's anchors (public): written durably, so a crash never leaves a truncated one.
+  writeDurablySync(`${opts.dataDir}/roster-genesis.json`, `${JSON.stringify(signed, null, 2)}\n`, PUBLIC);
+  writeDurablySync(`${opts.dataDir}/roster-pin`, `${rosterPin}\n`, PUBLIC);
   const store = await openStore(opts.store ?? { dataDir: opts.dataDir, origin: doc.log.origin });
   // The checkpoint key lives in the `log` token; the last signed (size, root) in a file outside the
   // database (docs/DECISIONS.md#d6), so a rolled-back database cannot make the log sign a fork.
@@ -253,7 +258,7 @@ export async function buildDevDeployment(opts: DevDeploymentOptions): Promise<De
     origin,
     signer: ed25519Signer(origin, logKey, (m) => logToken.signEd25519(m)),
   });
-  writeFileSync(`${opts.dataDir}/log-key.vkey`, `${formatVerifierKey(origin, logKey)}\n`);
+  writeDurablySync(`${opts.dataDir}/log-key.vkey`, `${formatVerifierKey(origin, logKey)}\n`, PUBLIC);
   const coordinator = await Coordinator.open(store, { rosterPin, genesis: signed, now, checkpointer });
   const signers = new Map<string, { signer: string; sign: PayloadSigner }>([
     ['station-lux', { signer: 'station/station-lux', sign: softwareSigner(station.privateKey) }],

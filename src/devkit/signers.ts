@@ -11,7 +11,8 @@
  * @module
  */
 import { createPrivateKey, generateKeyPairSync, type KeyObject, sign as nodeSign } from 'node:crypto';
-import { readFileSync, writeFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
+import { writeDurablySync } from '../fs/durable.ts';
 import type { PayloadSigner } from '../protocol/client.ts';
 
 export interface DevKey {
@@ -36,7 +37,7 @@ export const rosterSigningKey = (publicKey: KeyObject) => ({
 
 /** Writes a private key as PKCS#8 PEM, mode 0600 (development only). */
 export function writeDevKeyFile(path: string, privateKey: KeyObject): void {
-  writeFileSync(path, privateKey.export({ format: 'pem', type: 'pkcs8' }), { mode: 0o600 });
+  writeDurablySync(path, privateKey.export({ format: 'pem', type: 'pkcs8' }), { mode: 0o600 });
 }
 
 /** Reads a key file written by {@link writeDevKeyFile}. */
