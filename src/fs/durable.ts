@@ -70,6 +70,12 @@ function isStaleTemp(dir: string, name: string): boolean {
   return pid === process.pid ? !live.has(join(dir, name)) : !isAlive(pid);
 }
 
+/** A system error on our temporary, made to name `path`, the file the caller asked for. */
+function named(path: string, e: unknown): unknown {
+  (e as NodeJS.ErrnoException).path = path;
+  return e;
+}
+
 /** How a target is written: through a temporary and a rename, or directly (device, FIFO). */
 function kindOf(path: string, st: Stats | undefined): 'rename' | 'direct' {
   if (st === undefined || st.isFile()) return 'rename';
@@ -132,9 +138,8 @@ export async function openDurably(path: string, opts: { mode?: number } = {}): P
   const mode = opts.mode ?? 0o600;
   if (kindOf(path, await statOrUndefined(path)) === 'direct') return directFile(path);
   const tmp = tempPathFor(path);
-  let fh: FileHandle | undefined = await open(tmp, 'wx', mode).catch((e: NodeJS.ErrnoException) => {
-    e.path = path; // name the file the caller asked for, not our temporary
-    throw e;
+  let fh: FileHandle | undefined = await open(tmp, 'wx', mode).catch((e) => {
+    throw named(path, e);
   });
   track(tmp);
   const finish = async () => {
@@ -214,7 +219,9 @@ export async function writeDurably(
     return;
   }
   const tmp = tempPathFor(path);
-  const fh = await open(tmp, 'wx', opts.mode ?? 0o600);
+  const fh = await open(tmp, 'wx', opts.mode ?? 0o600).catch((e) => {
+    throw named(path, e);
+  });
   try {
     try {
       await fh.writeFile(bytes);
@@ -222,7 +229,10 @@ export async function writeDurably(
     } finally {
       await fh.close();
     }
-    await link(tmp, path); // fails if the target exists: an atomic create-if-absent
+    // link(2) fails if the target exists: an atomic create-if-absent of the complete file
+    await link(tmp, path).catch((e) => {
+      throw named(path, e);
+    });
   } finally {
     await unlink(tmp).catch(() => {});
   }
@@ -247,7 +257,12 @@ export function writeDurablySync(path: string, data: string | Uint8Array, opts: 
     return;
   }
   const tmp = tempPathFor(path);
-  const fd = openSync(tmp, 'wx', opts.mode ?? 0o600);
+  let fd: number;
+  try {
+    fd = openSync(tmp, 'wx', opts.mode ?? 0o600);
+  } catch (e) {
+    throw named(path, e);
+  }
   try {
     try {
       writeAllSync(fd, bytes);

@@ -31,6 +31,11 @@ describe('durable write failures', () => {
   it('a missing directory names the target, not our temporary', async () => {
     const path = join(tmp(), 'no', 'such', 'file');
     await expect(openDurably(path)).rejects.toMatchObject({ code: 'ENOENT', path });
+    await expect(writeDurably(path, 'x', { exclusive: true })).rejects.toMatchObject({
+      code: 'ENOENT',
+      path,
+    });
+    expect(() => writeDurablySync(path, 'x')).toThrow(expect.objectContaining({ code: 'ENOENT', path }));
   });
 
   it('never renames over a directory', async () => {

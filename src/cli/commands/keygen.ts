@@ -1,6 +1,7 @@
-import { open, readFile } from 'node:fs/promises';
+import { readFile } from 'node:fs/promises';
 import { formatKeyFile, formatPublicKey, parseKeyFile } from '../../crypto/keys.ts';
 import { xwingKeygen } from '../../crypto/xwing.ts';
+import { writeDurably } from '../../fs/durable.ts';
 import { type Command, parse } from '../command.ts';
 import { UsageError } from '../errors.ts';
 
@@ -43,17 +44,14 @@ export const keygen: Command = {
     if (values.output === undefined) {
       process.stdout.write(text);
     } else {
-      const fh = await open(values.output, 'wx', 0o600).catch((e: NodeJS.ErrnoException) => {
-        if (e.code === 'EEXIST')
-          throw new UsageError(`${values.output} already exists; refusing to overwrite a key file`);
-        throw e;
-      });
-      try {
-        await fh.writeFile(text);
-        await fh.sync();
-      } finally {
-        await fh.close();
-      }
+      // Created only if absent, complete or not at all (src/fs/durable.ts).
+      await writeDurably(values.output, text, { mode: 0o600, exclusive: true }).catch(
+        (e: NodeJS.ErrnoException) => {
+          if (e.code === 'EEXIST')
+            throw new UsageError(`${values.output} already exists; refusing to overwrite a key file`);
+          throw e;
+        },
+      );
     }
     process.stdout.write(`${formatPublicKey(publicKey)}\n`);
   },
