@@ -1,7 +1,7 @@
 /**
  * The CLI with crash injection, for the kill -9 tests only: `EMBASSY_TEST_KILL_AT` is a plan for
  * {@link killAt} (`point[:k],…`). The shipped CLI (bin/embassy.mjs) has no such variable; crash
- * injection enters only here (docs/DECISIONS.md#53).
+ * injection enters only here (docs/DECISIONS.md#d53).
  *
  * @example
  * spawnSync(process.execPath, ['--import', 'tsx', WITH_FAULTS, 'ceremony', 'run', 'health-check', …],
