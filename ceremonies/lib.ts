@@ -15,11 +15,11 @@ import {
   zeroizeCeremonyKeys,
 } from '../hsm/index.ts';
 import { appendEntry } from '../src/audit/log.ts';
-import { recipientKeysHash } from '../src/protocol/statements.ts';
 import { toHex } from '../src/crypto/bytes.ts';
 import type { JsonValue } from '../src/crypto/jcs.ts';
 import { formatPublicKey, type Identity, parsePublicKey } from '../src/crypto/keys.ts';
 import { type Statement, signStatement, toBase64Url } from '../src/crypto/statement.ts';
+import { recipientKeysHash } from '../src/protocol/statements.ts';
 import {
   assembleSignedRoster,
   custodianKeys,

@@ -6,12 +6,13 @@
  * the deadline has not passed; and only once per ceremony and recipient key (the journal).
  */
 import type { Custodian } from '../../hsm/index.ts';
-import type { CoordinatorClient } from '../coordinator/client.ts';
-import { STATEMENT, sha256Hex } from '../coordinator/protocol.ts';
-import type { CeremonyView } from '../coordinator/service.ts';
-import { type CheckedCeremony, checkCeremony } from '../coordinator/verify.ts';
 import { toBase64Url } from '../crypto/statement.ts';
 import { EmbassyError } from '../errors.ts';
+import { type CheckedCeremony, checkCeremony } from '../protocol/check.ts';
+import type { CoordinatorClient } from '../protocol/client.ts';
+import { sha256Hex } from '../protocol/request.ts';
+import { STATEMENT } from '../protocol/statements.ts';
+import type { CeremonyView } from '../protocol/views.ts';
 import type { RosterDoc } from '../roster/index.ts';
 import type { ReleaseJournal } from './journal.ts';
 

@@ -6,8 +6,8 @@
  * back by the foreign data centre is refused.
  */
 import { ArchiveError, checkMakerFacts, type MakerFacts } from '../archive/index.ts';
-import { type SnapshotBody, STATEMENT } from '../protocol/statements.ts';
 import { type Statement, verifyStatement } from '../crypto/statement.ts';
+import { type SnapshotBody, STATEMENT } from '../protocol/statements.ts';
 import { jobMaySeal, principalKey, type RosterDoc } from '../roster/index.ts';
 
 export interface Registration {

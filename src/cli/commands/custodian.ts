@@ -1,8 +1,8 @@
 import { join } from 'node:path';
 import { createInterface } from 'node:readline/promises';
-import type { CheckedCeremony } from '../../protocol/check.ts';
 import { decide, pendingCeremonies, release, showCeremony } from '../../custodian/client.ts';
 import { ReleaseJournal } from '../../custodian/journal.ts';
+import type { CheckedCeremony } from '../../protocol/check.ts';
 import { type Command, parse } from '../command.ts';
 import { UsageError } from '../errors.ts';
 import { dataDirOf, HSM_HELP, hsmOptions } from '../hsm.ts';
