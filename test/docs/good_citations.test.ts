@@ -82,4 +82,18 @@ describe('citations point into the repository', () => {
     );
     expect(broken).toEqual([]);
   });
+
+  it('every source or test file the Markdown names in backticks exists (the docs follow the tree)', () => {
+    const missing = MARKDOWN.flatMap((f) =>
+      [
+        ...read(f).matchAll(
+          /`((?:src|hsm|ceremonies|test|bench|scripts|bin)\/[\w./-]+\.(?:ts|js|mjs|md|json))`/g,
+        ),
+      ]
+        .map((m) => m[1]!)
+        .filter((path) => !path.includes('*') && !existsSync(join(ROOT, path)))
+        .map((path) => `${f}: ${path}`),
+    );
+    expect(missing).toEqual([]);
+  });
 });
