@@ -6,7 +6,7 @@
  * injects src/devkit's), so ceremonies/ never imports development code.
  * @module
  */
-import { createPrivateKey, type KeyObject, sign as nodeSign, randomBytes } from 'node:crypto';
+import { createPrivateKey, randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { type Custodian, openCustodian, openLogToken, resolvePin } from '../hsm/index.ts';
@@ -14,6 +14,7 @@ import { CheckpointSigner } from '../src/audit/signer.ts';
 import { createApp } from '../src/coordinator/app.ts';
 import type { Caller } from '../src/coordinator/caller.ts';
 import { Coordinator } from '../src/coordinator/index.ts';
+import { ed25519KeySigner } from '../src/crypto/ed25519-signer.ts';
 import { ReleaseJournal } from '../src/custodian/journal.ts';
 import { ed25519Signer } from '../src/log/note.ts';
 import { CoordinatorClient, type PayloadSigner } from '../src/protocol/client.ts';
@@ -61,11 +62,6 @@ export interface CeremonyEnv {
   now(): Date;
   close(): Promise<void>;
 }
-
-const edSigner =
-  (k: KeyObject): PayloadSigner =>
-  async (p) =>
-    new Uint8Array(nodeSign(null, p, k));
 
 export interface OpenOptions {
   confirm?: Confirm;
@@ -123,7 +119,11 @@ export async function openDeployment(dataDir: string, opts: OpenOptions = {}): P
   const { app } = createApp(coordinator);
   const tokens = new Map<string, Custodian>();
   const journals = new Map<string, ReleaseJournal>();
-  const station = { id: dep.station.id, ref: `station/${dep.station.id}`, sign: edSigner(stationKey) };
+  const station = {
+    id: dep.station.id,
+    ref: `station/${dep.station.id}`,
+    sign: ed25519KeySigner(stationKey),
+  };
   const env: CeremonyEnv = {
     dataDir: dir,
     rehearsal: dep.dev,

@@ -3,10 +3,11 @@
  * `--roster-pin`, never trusted from the coordinator), and a signer for the acting principal —
  * a custodian token, or a software Ed25519 key file for stations, jobs and auditors.
  */
-import { createPrivateKey, sign as nodeSign } from 'node:crypto';
+import { createPrivateKey } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { openCustodian } from '../../hsm/index.ts';
-import { CoordinatorClient, type PayloadSigner } from '../protocol/client.ts';
+import { ed25519KeySigner } from '../crypto/ed25519-signer.ts';
+import { CoordinatorClient } from '../protocol/client.ts';
 import { principalKey, type RosterDoc, tokenSigner, verifyRosterChain } from '../roster/index.ts';
 import { UsageError } from './errors.ts';
 import { dataDirOf, type HsmArgs, tokenAccess } from './hsm.ts';
@@ -69,8 +70,7 @@ export async function pinnedRoster(args: RemoteArgs): Promise<{ roster: RosterDo
 export async function softwareClient(args: RemoteArgs) {
   if (!args.as || !args.key) throw new UsageError('give --as ID and --key FILE for this principal');
   const { roster, rosterId } = await pinnedRoster(args);
-  const key = createPrivateKey(readFileSync(args.key));
-  const sign: PayloadSigner = async (p) => new Uint8Array(nodeSign(null, p, key));
+  const sign = ed25519KeySigner(createPrivateKey(readFileSync(args.key)));
   const role = principalKey(roster, args.as).role;
   return {
     roster,

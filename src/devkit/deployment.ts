@@ -26,6 +26,7 @@ import {
 } from '../../hsm/index.ts';
 import { CheckpointSigner } from '../audit/signer.ts';
 import { Coordinator } from '../coordinator/index.ts';
+import { ed25519KeySigner } from '../crypto/ed25519-signer.ts';
 import { ReleaseJournal } from '../custodian/journal.ts';
 import { writeDurablySync } from '../fs/durable.ts';
 import { ed25519Signer, formatVerifierKey } from '../log/note.ts';
@@ -43,7 +44,7 @@ import {
 } from '../roster/index.ts';
 import { type SplitResult, splitQuorumKey } from '../station/key-ceremony.ts';
 import { openStore, type Store, type StoreOptions } from '../store/index.ts';
-import { newDevKey, rosterSigningKey, softwareSigner, writeDevKeyFile } from './signers.ts';
+import { newDevKey, rosterSigningKey, writeDevKeyFile } from './signers.ts';
 
 /** The public anchor files an auditor reads are world-readable. */
 const PUBLIC = { mode: 0o644 };
@@ -261,11 +262,11 @@ export async function buildDevDeployment(opts: DevDeploymentOptions): Promise<De
   writeDurablySync(`${opts.dataDir}/log-key.vkey`, `${formatVerifierKey(origin, logKey)}\n`, PUBLIC);
   const coordinator = await Coordinator.open(store, { rosterPin, genesis: signed, now, checkpointer });
   const signers = new Map<string, { signer: string; sign: PayloadSigner }>([
-    ['station-lux', { signer: 'station/station-lux', sign: softwareSigner(station.privateKey) }],
-    ['backup-job', { signer: 'job/backup-job', sign: softwareSigner(job.privateKey) }],
-    ['auditor-1', { signer: 'auditor/auditor-1', sign: softwareSigner(auditor.privateKey) }],
+    ['station-lux', { signer: 'station/station-lux', sign: ed25519KeySigner(station.privateKey) }],
+    ['backup-job', { signer: 'job/backup-job', sign: ed25519KeySigner(job.privateKey) }],
+    ['auditor-1', { signer: 'auditor/auditor-1', sign: ed25519KeySigner(auditor.privateKey) }],
     ...[...extraStations].map(
-      ([id, k]) => [id, { signer: `station/${id}`, sign: softwareSigner(k.privateKey) }] as const,
+      ([id, k]) => [id, { signer: `station/${id}`, sign: ed25519KeySigner(k.privateKey) }] as const,
     ),
     ...list.map(
       (c) => [c.id, { signer: `custodian/${c.id}`, sign: tokenSigner(custodians.get(c.id)!.token) }] as const,

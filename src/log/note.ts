@@ -25,9 +25,9 @@ import {
   createPublicKey,
   generateKeyPairSync,
   type KeyObject,
-  sign as nodeSign,
   verify as nodeVerify,
 } from 'node:crypto';
+import { ed25519KeySigner, ed25519RawPublicKey } from '../crypto/ed25519-signer.ts';
 import { EmbassyError } from '../errors.ts';
 
 /** Error codes raised by this module. */
@@ -327,8 +327,8 @@ export function ed25519Signer(
 }
 
 /**
- * A software Ed25519 signer on node:crypto, for tests and development. `seed` is the 32-byte RFC 8032
- * private key; a fresh key is generated when it is absent.
+ * A software Ed25519 note signer (src/crypto/ed25519-signer.ts), for tests and development. `seed` is
+ * the 32-byte RFC 8032 private key; a fresh key is generated when it is absent.
  */
 export function softwareEd25519Signer(name: string, seed?: Uint8Array): Signer {
   let priv: KeyObject;
@@ -342,9 +342,7 @@ export function softwareEd25519Signer(name: string, seed?: Uint8Array): Signer {
       type: 'pkcs8',
     });
   }
-  const spki = createPublicKey(priv).export({ format: 'der', type: 'spki' });
-  const publicKey = new Uint8Array(spki.subarray(spki.length - 32));
-  return ed25519Signer(name, publicKey, async (m) => new Uint8Array(nodeSign(null, m, priv)));
+  return ed25519Signer(name, ed25519RawPublicKey(priv), ed25519KeySigner(priv));
 }
 
 /**

@@ -2,8 +2,9 @@
 import { rmSync } from 'node:fs';
 import { type CeremonyEnv, openDeployment } from '../../ceremonies/index.ts';
 import { entries, treeHead } from '../../src/audit/log.ts';
+import { ed25519KeySigner } from '../../src/crypto/ed25519-signer.ts';
 import { createRehearsal } from '../../src/devkit/ceremonies.ts';
-import { readDevKeyFile, softwareSigner } from '../../src/devkit/signers.ts';
+import { readDevKeyFile } from '../../src/devkit/signers.ts';
 
 export async function rehearsal(opts: { domains?: string[]; absent?: string[] } = {}) {
   const dataDir = await createRehearsal({ domains: opts.domains ?? ['land'] });
@@ -47,7 +48,7 @@ export async function sealSnapshot(env: CeremonyEnv, domain: string, id: string,
   // signature and the row its signed registration, as the station checks both (docs/DECISIONS.md#d4).
   const { signStatement } = await import('../../src/crypto/statement.ts');
   const { STATEMENT } = await import('../../src/protocol/statements.ts');
-  const sign = softwareSigner(readDevKeyFile(join(env.dataDir, 'backup-job.pem')));
+  const sign = ed25519KeySigner(readDevKeyFile(join(env.dataDir, 'backup-job.pem')));
   const rosterId = (await import('../../src/roster/index.ts')).rosterIdHex(env.roster());
   const seq = Date.now() * 1000 + Math.floor(Math.random() * 1000);
   const res = await sealArchive(bufferSource(data), await atomicFileSink(path, 0o644), {
