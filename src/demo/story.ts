@@ -21,9 +21,8 @@ import {
   openArchive,
   sealArchive,
 } from '../archive/index.ts';
+import { auditorChecks } from '../audit/auditor.ts';
 import { readBundle, writeBundle } from '../audit/bundle.ts';
-import { rosterCheck } from '../audit/bundle-roster.ts';
-import { ceremonyPolicyCheck } from '../audit/ceremony-check.ts';
 import { verifyBundle } from '../audit/verify.ts';
 import { startServer } from '../coordinator/server.ts';
 import { toHex } from '../crypto/bytes.ts';
@@ -307,13 +306,11 @@ export async function runDemo(opts: DemoOptions): Promise<void> {
       step('The auditor exports the log and verifies it offline, with its own anchors');
       const bundlePath = join(dir, 'audit-bundle.json');
       const exported = await writeBundle(deployment.store, bundlePath);
-      const roster = rosterCheck();
       const report = verifyBundle(await readBundle(bundlePath), {
         logKey: readFileSync(join(dir, 'log-key.vkey'), 'utf8').trim(),
         rosterPin: deployment.rosterPin,
         trustedCheckpoint: readFileSync(join(dir, 'auditor-trusted-checkpoint.txt'), 'utf8'),
-        resolveKey: roster.resolveKey,
-        checks: [roster.check, ceremonyPolicyCheck()],
+        ...auditorChecks(),
       });
       say(
         `${bundlePath}: ${exported.treeSize} entries, ${exported.checkpoints} checkpoints, ${report.statementsVerified} signed statements verified`,
