@@ -15,7 +15,7 @@
  * }
  * @module
  */
-import { existsSync, readFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import {
   type Custodian,
   type DevPins,
@@ -24,12 +24,12 @@ import {
   openCustodian,
   openLogToken,
 } from '../../hsm/index.ts';
-import { CheckpointSigner } from '../audit/signer.ts';
+import { checkpointSignerPolicy } from '../audit/signer-policy.ts';
 import { Coordinator } from '../coordinator/index.ts';
 import { ed25519KeySigner } from '../crypto/ed25519-signer.ts';
 import { ReleaseJournal } from '../custodian/journal.ts';
 import { writeDurablySync } from '../fs/durable.ts';
-import { ed25519Signer, formatVerifierKey } from '../log/note.ts';
+import { formatVerifierKey } from '../log/note.ts';
 import { CoordinatorClient, type Fetch, type PayloadSigner } from '../protocol/client.ts';
 import {
   assembleSignedRoster,
@@ -248,17 +248,11 @@ export async function buildDevDeployment(opts: DevDeploymentOptions): Promise<De
   // The auditor's anchors (public): written durably, so a crash never leaves a truncated one.
   writeDurablySync(`${opts.dataDir}/roster-genesis.json`, `${JSON.stringify(signed, null, 2)}\n`, PUBLIC);
   writeDurablySync(`${opts.dataDir}/roster-pin`, `${rosterPin}\n`, PUBLIC);
-  const store = await openStore(opts.store ?? { dataDir: opts.dataDir, origin: doc.log.origin });
-  // The checkpoint key lives in the `log` token; the last signed (size, root) in a file outside the
-  // database (docs/DECISIONS.md#d6), so a rolled-back database cannot make the log sign a fork.
-  const origin = doc.log.origin;
-  const statePath = `${opts.dataDir}/checkpoint-state`;
-  if (!existsSync(statePath)) await CheckpointSigner.init(statePath, origin);
-  const checkpointer = new CheckpointSigner({
-    statePath,
-    origin,
-    signer: ed25519Signer(origin, logKey, (m) => logToken.signEd25519(m)),
-  });
+  // The store's origin is the roster's log origin, whatever store the caller chose.
+  const store = await openStore({ ...(opts.store ?? { dataDir: opts.dataDir }), origin: doc.log.origin });
+  const origin = store.origin;
+  // The checkpoint key lives in the `log` token, as `embassy serve` runs it.
+  const checkpointer = await checkpointSignerPolicy({ store, dataDir: opts.dataDir, token: logToken });
   writeDurablySync(`${opts.dataDir}/log-key.vkey`, `${formatVerifierKey(origin, logKey)}\n`, PUBLIC);
   const coordinator = await Coordinator.open(store, { rosterPin, genesis: signed, now, checkpointer });
   const signers = new Map<string, { signer: string; sign: PayloadSigner }>([
