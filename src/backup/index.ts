@@ -1,3 +1,8 @@
 /** The backup job as a library: seal a snapshot, then register it (`embassy snapshot` is a shell over it). */
-export { type RegisterOptions, type Registration, registerSnapshot } from './register.ts';
+export {
+  type RegisterOptions,
+  type Registration,
+  registerSnapshot,
+  registrationOf,
+} from './register.ts';
 export { type SealedSnapshot, type SealSnapshotOptions, sealSnapshot } from './seal.ts';

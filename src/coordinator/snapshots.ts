@@ -1,7 +1,8 @@
 /**
  * Snapshot registrations: a backup job registers each sealed archive with a signed
  * `snapshot-registration` statement, for a domain the roster lets it seal, with a sequence number
- * after the domain's last one; stations and auditors read them back.
+ * after the domain's last one; stations and auditors read them back. The stored digest is the
+ * registration's `bodyDigest`, which rewraps leave unchanged (docs/DECISIONS.md#d15).
  */
 import { appendEntry } from '../audit/log.ts';
 import type { Statement } from '../crypto/statement.ts';
@@ -38,7 +39,7 @@ export class SnapshotService {
         domain: body.domain,
         sealEpoch: body.sealEpoch,
         size: body.size,
-        digest: body.digest,
+        digest: body.bodyDigest,
         location: body.location,
         sequence: body.sequence,
         registeredBy: PrincipalRef.parse(caller.ref),

@@ -87,18 +87,29 @@ export const CloseBody = z.strictObject({
 });
 export type CloseBody = z.infer<typeof CloseBody>;
 
-/** A backup job registers a sealed archive. */
+/**
+ * A backup job registers a sealed archive (docs/DECISIONS.md#d15): the manifest's hash and the body's
+ * digest bind a restore to exactly these bytes, and both survive rewraps (which replace only the
+ * header), so an archive is registered once.
+ */
 export const SnapshotBody = z.strictObject({
   id: SnapshotId,
   domain: DomainId,
   sealEpoch: epoch,
+  /** The archive's size in bytes when registered (a rewrap changes the header's size). */
   size: z.number().int().min(0).max(Number.MAX_SAFE_INTEGER),
-  digest: Sha256Hex,
+  /** SHA-256 of the manifest bytes, hex: what the maker signature names as `manifest`. */
+  manifestHash: Sha256Hex,
+  /** SHA-256 of every archive byte after the header (salt, commitment, chunks), hex (docs/FORMAT.md). */
+  bodyDigest: Sha256Hex,
   location: z.string().min(1).max(1024),
   sequence: z.number().int().min(1).max(Number.MAX_SAFE_INTEGER),
   createdAt: Rfc3339,
 });
 export type SnapshotBody = z.infer<typeof SnapshotBody>;
+
+/** Where a backup job writes a snapshot's signed registration: beside the archive (docs/DECISIONS.md#d36). */
+export const registrationFile = (archivePath: string): string => `${archivePath}.reg`;
 
 /** Roster roles that sign statements. */
 export type SignerRole = 'custodian' | 'station' | 'job' | 'auditor';

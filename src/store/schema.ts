@@ -23,7 +23,7 @@ export interface SnapshotsTable {
   domain: string;
   seal_epoch: number;
   size: number;
-  /** Archive digest, hex. */
+  /** The registration's `bodyDigest`: SHA-256 of every archive byte after the header, hex (unchanged by rewraps). */
   digest: string;
   location: string;
   /** The backup job's manifest sequence number (docs/DECISIONS.md#d4); unique per domain. */

@@ -2,11 +2,12 @@
  * An in-process development deployment (src/devkit/) for HTTP-level tests: the real Hono app,
  * requests through app.request, on SQLite or PostgreSQL (a random schema, dropped by `cleanup`).
  */
-import { createHash, randomBytes } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { atomicFileSink, bufferSource, sealArchive } from '../../src/archive/index.ts';
+import { registerSnapshot } from '../../src/backup/index.ts';
 import { createApp } from '../../src/coordinator/app.ts';
 import {
   buildDevDeployment,
@@ -14,7 +15,6 @@ import {
   type DevDeploymentOptions,
 } from '../../src/devkit/deployment.ts';
 import type { Fetch } from '../../src/protocol/client.ts';
-import { STATEMENT } from '../../src/protocol/statements.ts';
 import type { StoreOptions } from '../../src/store/index.ts';
 import { TEST_DATABASE_URL } from '../support/pg.ts';
 
@@ -27,7 +27,7 @@ export interface TestWorld extends DevDeployment {
   archives: string;
   /** The PostgreSQL schema of this world (postgres only). */
   schema?: string;
-  /** Seals `data` for a domain into the embassy store and registers it; returns the snapshot id. */
+  /** Seals `data` for a domain into the embassy store and registers it (`<archive>.reg` beside it); returns the snapshot id. */
   snapshot(domain: string, data: Uint8Array, opts?: { random?: (n: number) => Uint8Array }): Promise<string>;
   cleanup(): Promise<void>;
 }
@@ -69,7 +69,7 @@ export async function testWorld(
       const id = `${domain}-${++sequence}-${randomBytes(3).toString('hex')}`;
       const path = join(archives, id);
       const seq = Date.now() * 1000 + sequence;
-      const res = await sealArchive(bufferSource(data), await atomicFileSink(path, 0o644), {
+      await sealArchive(bufferSource(data), await atomicFileSink(path, 0o644), {
         manifest: {
           domain,
           snapshotId: id,
@@ -82,21 +82,7 @@ export async function testWorld(
         threads: 0,
         ...(o.random ? { random: o.random } : {}),
       });
-      const job = world.client('backup-job', fetch);
-      const digest = createHash('sha256').update(res.header.bytes).digest('hex');
-      await job.post(
-        '/v1/snapshots',
-        await job.statement(STATEMENT.snapshot, {
-          id,
-          domain,
-          sealEpoch: 1,
-          size: res.archiveBytes,
-          digest,
-          location: path,
-          sequence: seq,
-          createdAt: world.coordinator.clock.toISOString(),
-        }),
-      );
+      await registerSnapshot(world.client('backup-job', fetch), path, { now: () => world.coordinator.clock });
       return id;
     },
     async cleanup() {
