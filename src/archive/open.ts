@@ -6,6 +6,7 @@
  * @example
  * await openArchive(fileSource('land.emb'), atomicFileSink('land.csv'), { identities });
  */
+import { createHash, type Hash } from 'node:crypto';
 import { verifyBodyHeader } from '../crypto/chunked.ts';
 import type { Identity } from '../crypto/keys.ts';
 import type { Statement } from '../crypto/statement.ts';
@@ -42,6 +43,12 @@ export type OpenOptions = KeyOptions &
      * the facts it must name. Throw to refuse the archive.
      */
     maker?: (statement: Statement | undefined, facts: MakerFacts) => void | Promise<void>;
+    /**
+     * Receives the SHA-256 of every byte after the header (salt, commitment, chunks: the registration's
+     * `bodyDigest`, docs/FORMAT.md), hashed while the body streams, once the last chunk verified and
+     * before the output is committed. Throw to refuse the archive: nothing is committed.
+     */
+    bodyDigest?: (digest: Uint8Array) => void | Promise<void>;
   };
 
 export interface Unlocked {
@@ -117,7 +124,9 @@ export async function openArchive(
         bodyHeader,
       });
     }
-    const plaintextBytes = await pumpBody('open', src, sink, keys, opts);
+    const hash = opts.bodyDigest && createHash('sha256').update(bodyHeader);
+    const plaintextBytes = await pumpBody('open', hash ? hashing(src, hash) : src, sink, keys, opts);
+    if (hash) await opts.bodyDigest?.(new Uint8Array(hash.digest()));
     await sink.commit();
     return { header, via, plaintextBytes };
   } catch (e) {
@@ -126,4 +135,16 @@ export async function openArchive(
   } finally {
     await src.close();
   }
+}
+
+/** `src`, feeding every byte it yields into `hash` as it is read (one pass over the body). */
+function hashing(src: Source, hash: Hash): Source {
+  return {
+    async read(buf) {
+      const n = await src.read(buf);
+      hash.update(buf.subarray(0, n));
+      return n;
+    },
+    close: () => src.close(),
+  };
 }

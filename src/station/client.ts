@@ -8,15 +8,16 @@ import { randomBytes } from 'node:crypto';
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { type CeremonyKeys, createCeremonyKeys, zeroizeCeremonyKeys } from '../../hsm/index.ts';
-import { atomicFileSink, fileSource, openArchive } from '../archive/index.ts';
+import { fileSource, openArchive, type Sink } from '../archive/index.ts';
 import { toBase64Url } from '../crypto/statement.ts';
+import { openDurably } from '../fs/durable.ts';
 import { checkCeremony, checkRelease } from '../protocol/check.ts';
 import type { CoordinatorClient } from '../protocol/client.ts';
 import { STATEMENT, type UnlockRequestBody } from '../protocol/statements.ts';
-import type { CeremonyView } from '../protocol/views.ts';
+import type { CeremonyView, RosterChainView } from '../protocol/views.ts';
 import { findEpoch, quorumKey, type RosterDoc } from '../roster/index.ts';
-import { makerVerifier, type Registration } from './maker.ts';
-import { combineReleases, type Release } from './unlock.ts';
+import { type Made, type Registration, restoreBinding, rosterHistory } from './binding.ts';
+import { type BadShare, combineReleases, type Release } from './unlock.ts';
 
 export interface StationSession {
   id: string;
@@ -57,15 +58,40 @@ export async function requestUnlock(
 }
 
 export interface RestoreResult {
-  files: { snapshot: string; path: string; bytes: number }[];
+  /** Each restored snapshot, with its manifest's `createdAt` and the maker and sequence its signature names. */
+  files: ({ snapshot: string; path: string; bytes: number } & Made)[];
+  /** The custodians whose shares were combined. */
   releasedBy: string[];
+  /** Every custodian whose release failed its check (skipped; the unlock went on with good shares). */
+  cheaters: BadShare[];
   /** ms from fetching the releases to the first restored byte on disk. */
   firstByteMs: number;
 }
 
 /**
+ * A regular file written durably whose rename waits for `commitNow`: `commit` only fsyncs and closes
+ * it, so no output appears until every archive passed (docs/DECISIONS.md#d36: never a device or FIFO).
+ */
+async function deferredFile(path: string): Promise<Sink & { commitNow(): Promise<void> }> {
+  const out = await openDurably(path);
+  if (out.tempPath === undefined) {
+    await out.abort();
+    throw new Error(`${path} exists and is not a regular file`);
+  }
+  return {
+    write: (b) => out.write(b),
+    commit: () => out.finish(),
+    abort: () => out.abort(),
+    commitNow: () => out.commit(),
+  };
+}
+
+/**
  * Collects the releases, restores every requested snapshot from `archive(snapshotId)` into
- * `outDir`, then closes the ceremony as done. The ceremony keys are zeroised either way.
+ * `outDir`, then closes the ceremony as done. Each archive must be the registered one
+ * ({@link restoreBinding}, the registration from the coordinator or from `<archive>.reg`); its body
+ * digest is checked as it streams, and no output file appears unless every archive passed. The
+ * ceremony keys are zeroised either way.
  */
 export async function unlockAndRestore(
   s: StationSession,
@@ -110,22 +136,37 @@ export async function unlockAndRestore(
     const { snapshots } = await s.client.get<{ snapshots: Registration[] }>(
       `/v1/snapshots?domain=${encodeURIComponent(c.request.domain)}`,
     );
-    const maker = makerVerifier(s.roster, snapshots);
+    const { versions } = await s.client.get<RosterChainView>('/v1/roster');
+    const bind = restoreBinding({
+      history: rosterHistory(s.roster, versions),
+      domain: c.request.domain,
+      registrations: snapshots,
+    });
     mkdirSync(outDir, { recursive: true });
     const files: RestoreResult['files'] = [];
+    const sinks: Awaited<ReturnType<typeof deferredFile>>[] = [];
     let firstByteMs = 0;
     try {
       for (const snap of c.request.snapshots) {
         const path = join(outDir, snap);
-        const res = await openArchive(await fileSource(archive(snap)), await atomicFileSink(path), {
+        const from = archive(snap);
+        const b = bind(snap, from);
+        const sink = await deferredFile(path);
+        sinks.push(sink);
+        const res = await openArchive(await fileSource(from), sink, {
           identities: [quorum],
-          maker,
+          maker: b.maker,
+          bodyDigest: b.bodyDigest,
           onProgress: () => {
             if (firstByteMs === 0) firstByteMs = performance.now() - t0;
           },
         });
-        files.push({ snapshot: snap, path, bytes: res.plaintextBytes });
+        files.push({ snapshot: snap, path, bytes: res.plaintextBytes, ...b.made() });
       }
+      for (const sink of sinks) await sink.commitNow();
+    } catch (e) {
+      for (const sink of sinks) await sink.abort();
+      throw e;
     } finally {
       quorum.seed.fill(0);
     }
@@ -136,7 +177,7 @@ export async function unlockAndRestore(
       createdAt: (s.now?.() ?? new Date()).toISOString(),
     });
     await s.client.post(`/v1/ceremonies/${id}/close`, close);
-    return { files, releasedBy: checked.map((r) => r.custodian), firstByteMs };
+    return { files, releasedBy: quorum.combined, cheaters: quorum.cheaters, firstByteMs };
   } finally {
     zeroizeCeremonyKeys(keys);
   }

@@ -1,15 +1,23 @@
-import { generateKeyPairSync, sign as nodeSign } from 'node:crypto';
+import { createHash, generateKeyPairSync, sign as nodeSign } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ArchiveError, bufferSink, bufferSource, openArchive, sealArchive } from '../../src/archive/index.ts';
+import {
+  ArchiveError,
+  bufferSink,
+  bufferSource,
+  encodeManifest,
+  inspectArchive,
+  openArchive,
+  sealArchive,
+} from '../../src/archive/index.ts';
 import { identityFromSeed } from '../../src/crypto/keys.ts';
 import type { Statement } from '../../src/crypto/statement.ts';
 import { xwingKeygen } from '../../src/crypto/xwing.ts';
 import { STATEMENT } from '../../src/protocol/statements.ts';
-import { makerVerifier, type Registration } from '../../src/station/maker.ts';
+import { type Registration, RestoreRefused, restoreBinding } from '../../src/station/binding.ts';
 import { type TestWorld, testWorld } from '../coordinator/world.ts';
 
-// docs/DECISIONS.md#d4: the station restores only archives signed by a job of the pinned roster and
-// matching the job's logged registration.
+// docs/DECISIONS.md#d4, docs/DECISIONS.md#d15: the station restores only archives signed by a job of the
+// pinned roster and matching the job's signed registration (manifest, sequence and body digest).
 describe('the station checks the maker signature before restoring', () => {
   let w: TestWorld;
   const quorum = identityFromSeed(xwingKeygen().seed);
@@ -25,21 +33,31 @@ describe('the station checks the maker signature before restoring', () => {
     createdAt: '2026-11-27T00:00:00Z',
     contentType: 'text/csv',
   });
-  const registration = async (id: string, sequence: number, sign = w.job.sign): Promise<Registration> => {
+  const sha256 = (b: Uint8Array) => createHash('sha256').update(b).digest('hex');
+  /** The registration of `archive` as the job signs it; `body` overrides fields. */
+  const registration = async (
+    id: string,
+    sequence: number,
+    archive: Uint8Array,
+    body: Record<string, unknown> = {},
+  ): Promise<Registration> => {
     const client = w.client('backup-job', w.fetch);
-    const body = {
+    const info = await inspectArchive(bufferSource(archive));
+    const b = {
       id,
       domain: 'land',
       sealEpoch: 1,
-      size: 1,
-      digest: '0'.repeat(64),
+      size: archive.length,
+      manifestHash: sha256(encodeManifest(info.manifest)),
+      bodyDigest: sha256(archive.subarray(info.headerBytes)),
       location: id,
       sequence,
       createdAt: new Date().toISOString(),
+      ...body,
     };
     const s = await (await import('../../src/crypto/statement.ts')).signStatement(
-      { type: STATEMENT.snapshot, roster: client.rosterId, signer: 'job/backup-job', body },
-      sign,
+      { type: STATEMENT.snapshot, roster: client.rosterId, signer: 'job/backup-job', body: b },
+      w.job.sign,
     );
     return { id, statement: s as Statement };
   };
@@ -65,39 +83,60 @@ describe('the station checks the maker signature before restoring', () => {
     });
     return sink.result();
   };
-  const open = async (archive: Uint8Array, regs: Registration[]) =>
-    openArchive(bufferSource(archive), bufferSink(), {
+  const open = async (id: string, archive: Uint8Array, regs: Registration[]) => {
+    const bind = restoreBinding({
+      history: new Map([[w.rosterPin, w.roster]]),
+      domain: 'land',
+      registrations: regs,
+    });
+    const b = bind(id, '/nonexistent/archive');
+    return openArchive(bufferSource(archive), bufferSink(), {
       identities: [quorum],
       threads: 0,
-      maker: makerVerifier(w.roster, regs),
+      maker: b.maker,
+      bodyDigest: b.bodyDigest,
     }).then(
       () => 'opened',
-      (e: unknown) => (e instanceof ArchiveError ? e.code : String(e)),
+      (e: unknown) => (e instanceof ArchiveError || e instanceof RestoreRefused ? e.code : String(e)),
     );
+  };
 
   it('a signed, registered archive opens', async () => {
-    expect(await open(await seal('s-1', { sequence: 7 }), [await registration('s-1', 7)])).toBe('opened');
+    const a = await seal('s-1', { sequence: 7 });
+    expect(await open('s-1', a, [await registration('s-1', 7, a)])).toBe('opened');
   });
 
   it('an unsigned archive is refused (anyone can encrypt to the public key)', async () => {
-    expect(await open(await seal('s-2'), [await registration('s-2', 8)])).toBe('unsigned');
+    const a = await seal('s-2');
+    expect(await open('s-2', a, [await registration('s-2', 8, a)])).toBe('unsigned');
   });
 
   it('an archive signed by a key outside the roster is refused', async () => {
     const stranger = generateKeyPairSync('ed25519').privateKey;
     const sign = async (p: Uint8Array) => new Uint8Array(nodeSign(null, p, stranger));
-    expect(await open(await seal('s-3', { sequence: 9, sign }), [await registration('s-3', 9)])).toBe(
-      'maker_mismatch',
-    );
+    const a = await seal('s-3', { sequence: 9, sign });
+    expect(await open('s-3', a, [await registration('s-3', 9, a)])).toBe('maker_mismatch');
   });
 
   it('an older archive handed back under the same snapshot id is refused (rollback)', async () => {
     const old = await seal('s-4', { sequence: 10 });
-    expect(await open(old, [await registration('s-4', 11)])).toBe('maker_mismatch');
+    const now = await seal('s-4', { sequence: 11 });
+    expect(await open('s-4', old, [await registration('s-4', 11, now)])).toBe('registration_mismatch');
   });
 
-  it('an archive whose maker stanza names another archive is refused', async () => {
+  it('a registration of another snapshot listed under this id is refused', async () => {
     const a = await seal('s-5', { sequence: 12 });
-    expect(await open(a, [await registration('s-6', 12)])).toBe('maker_mismatch');
+    const reg = await registration('s-5', 12, a, { id: 's-6' });
+    expect(await open('s-5', a, [reg])).toBe('registration_mismatch');
+  });
+
+  it('an archive without any registration is refused', async () => {
+    const a = await seal('s-7', { sequence: 13 });
+    expect(await open('s-7', a, [])).toBe('not_registered');
+  });
+
+  it('an archive whose manifest names another snapshot than the requested one is refused', async () => {
+    const a = await seal('s-8', { sequence: 14 });
+    expect(await open('s-9', a, [await registration('s-9', 14, a)])).toBe('wrong_snapshot');
   });
 });
