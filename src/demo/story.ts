@@ -19,11 +19,11 @@ import {
   homeUnwrapper,
   homeWrapper,
   openArchive,
-  sealArchive,
 } from '../archive/index.ts';
 import { auditorChecks } from '../audit/auditor.ts';
 import { readBundle, writeBundle } from '../audit/bundle.ts';
 import { verifyBundle } from '../audit/verify.ts';
+import { registerSnapshot, sealSnapshot } from '../backup/index.ts';
 import { startServer } from '../coordinator/server.ts';
 import { toHex } from '../crypto/bytes.ts';
 import { decide, pendingCeremonies, release } from '../custodian/client.ts';
@@ -31,7 +31,6 @@ import { describeForCeremonies } from '../devkit/ceremonies.ts';
 import { buildDevDeployment, DEV_CUSTODIANS } from '../devkit/deployment.ts';
 import { EmbassyError } from '../errors.ts';
 import { writeDurablySync } from '../fs/durable.ts';
-import { STATEMENT } from '../protocol/statements.ts';
 import type { CeremonyView } from '../protocol/views.ts';
 import { requestUnlock, unlockAndRestore } from '../station/client.ts';
 import { businessRegisterJson, landRegisterCsv } from './registries.ts';
@@ -125,41 +124,21 @@ export async function runDemo(opts: DemoOptions): Promise<void> {
           const snapshotId = `${s.domain}-20261127-0001`;
           const out = join(store, `${snapshotId}.emb`);
           const split = deployment.splits.get(s.domain)!;
-          const res = await sealArchive(
+          const res = await sealSnapshot(
             await fileSource(join(registries, s.file)),
             await atomicFileSink(out, 0o644),
             {
-              manifest: {
-                domain: s.domain,
-                snapshotId,
-                sealEpoch: 1,
-                createdAt: new Date().toISOString().replace(/\.\d{3}Z$/, 'Z'),
-                contentType: s.type,
-                name: s.file,
-              },
-              recipients: [{ publicKey: split.publicKey, epoch: 1 }],
+              roster: deployment.roster,
+              domain: s.domain,
+              client: job,
+              snapshotId,
+              contentType: s.type,
+              name: s.file,
               home: [homeWrapper(home)],
-              maker: {
-                signer: 'job/backup-job',
-                rosterId: deployment.rosterPin,
-                sequence: i + 1,
-                sign: deployment.job.sign,
-              },
+              sequence: i + 1,
             },
           );
-          await job.post(
-            '/v1/snapshots',
-            await job.statement(STATEMENT.snapshot, {
-              id: snapshotId,
-              domain: s.domain,
-              sealEpoch: 1,
-              size: res.archiveBytes,
-              digest: sha256(readFileSync(out)),
-              location: out,
-              sequence: i + 1,
-              createdAt: new Date().toISOString(),
-            }),
-          );
+          await registerSnapshot(job, out);
           ids.set(s.domain, snapshotId);
           say(
             `${s.file}: ${(res.plaintextBytes / 1e6).toFixed(1)} MB sealed to ${toHex(split.keyId).slice(0, 16)}… (+ home stanza, signed by the job), registered as ${snapshotId}`,
