@@ -7,7 +7,8 @@
  *   basis codes and epoch numbers (per domain) are unique; no public key appears twice anywhere;
  * - the root names existing custodians, each once, and 1 ≤ threshold ≤ its size;
  * - a domain names existing custodians, each once; 1 ≤ threshold ≤ its custodians;
- *   minOrganisations ≤ the distinct organisations of its custodians;
+ *   minOrganisations ≤ the distinct organisations of its custodians; its policy's legal bases and
+ *   stations, when listed, are the roster's, each once;
  * - a job seals only for existing domains, each named once;
  * - epochs are listed in increasing order; every epoch: threshold ≤ shares, shares with distinct
  *   custodians and distinct x, keyId = SHA-256(quorumPublicKey)[0..16], and no quorum key used twice;
@@ -116,6 +117,29 @@ function checkEpochs(doc: RosterDoc, d: Domain, orgOf: Map<string, string>, quor
     );
 }
 
+/** A domain policy's legal bases and stations name the roster's, each once. */
+function checkPolicyLists(
+  v: number,
+  d: Domain,
+  codes: ReadonlySet<string>,
+  principals: ReadonlyMap<string, string>,
+): void {
+  const seen = new Set<string>();
+  for (const c of d.policy.legalBases ?? []) {
+    if (!codes.has(c))
+      fail('roster_unknown_reference', v, `domain "${d.name}" policy names unknown legal basis "${c}"`);
+    if (seen.has(c)) fail('roster_duplicate', v, `domain "${d.name}" policy names legal basis "${c}" twice`);
+    seen.add(c);
+  }
+  seen.clear();
+  for (const s of d.policy.stations ?? []) {
+    if (principals.get(s) !== 'station')
+      fail('roster_unknown_reference', v, `domain "${d.name}" policy names "${s}", which is not a station`);
+    if (seen.has(s)) fail('roster_duplicate', v, `domain "${d.name}" policy names station "${s}" twice`);
+    seen.add(s);
+  }
+}
+
 /** The semantic rules of one roster version (module notes). @throws {RosterError} */
 export function checkRosterDoc(doc: RosterDoc): void {
   const v = doc.version;
@@ -204,6 +228,7 @@ export function checkRosterDoc(doc: RosterDoc): void {
         v,
         `domain "${d.name}": minOrganisations ${d.minOrganisations} > threshold ${d.threshold}`,
       );
+    checkPolicyLists(v, d, codes, principals);
     checkEpochs(doc, d, orgOf, quorumKeys);
   }
   for (const j of doc.jobs) {

@@ -110,6 +110,19 @@ export function jobMaySeal(roster: RosterLike, jobId: string, domainName: string
   return j?.domains.includes(domainName) === true;
 }
 
+/**
+ * True iff an unlock of `d` may cite legal basis `code`: the roster lists it and the domain's policy,
+ * when it names legal bases, names it.
+ */
+export function domainAcceptsLegalBasis(roster: RosterLike, d: Domain, code: string): boolean {
+  if (!docOf(roster).legalBases.some((l) => l.code === code)) return false;
+  return d.policy.legalBases === undefined || d.policy.legalBases.includes(code);
+}
+
+/** True iff station `stationId` may ask to unlock `d`: every station, unless the policy names some. */
+export const stationMayAsk = (d: Domain, stationId: string): boolean =>
+  d.policy.stations === undefined || d.policy.stations.includes(stationId);
+
 /** The organisation of each custodian of a domain (for the K-organisations rule). */
 export function organisationsOf(roster: RosterLike, custodianIds: readonly string[]): Set<string> {
   const doc = docOf(roster);

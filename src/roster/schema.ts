@@ -164,16 +164,27 @@ export const LogSchema = z.strictObject({
   key: ed25519Key,
 });
 
+/** A legal-basis code, as `legalBases[].code` and a domain policy's `legalBases` write it. */
+export const LEGAL_BASIS_CODE_RE = /^[A-Za-z0-9][A-Za-z0-9._:/-]{0,63}$/;
+const legalBasisCode = z.string().regex(LEGAL_BASIS_CODE_RE, 'must be 1..64 of [A-Za-z0-9._:/-]');
+
 export const LegalBasisSchema = z.strictObject({
-  code: z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._:/-]{0,63}$/, 'must be 1..64 of [A-Za-z0-9._:/-]'),
+  code: legalBasisCode,
   description: text,
 });
 
+/**
+ * A domain's unlock policy. `legalBases` and `stations` are optional: absent, every legal basis of the
+ * roster is accepted and every station of the roster may ask (the rule of rosters written before
+ * they existed); present, only those listed.
+ */
 export const PolicySchema = z.strictObject({
   coolOffSeconds: uint(0, 366 * 86400),
   maxDeadlineSeconds: uint(1, 366 * 86400),
   veto: z.enum(['any', 'none']),
   maxEpochAgeDays: uint(1, 100 * 366),
+  legalBases: list(legalBasisCode, 1).optional(),
+  stations: list(id, 1).optional(),
 });
 
 export const ShareSchema = z.strictObject({
