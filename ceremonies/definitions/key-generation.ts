@@ -7,7 +7,7 @@
  * signed) and restarted with a new key (docs/DECISIONS.md#d8).
  */
 import type { Statement } from '../../src/crypto/statement.ts';
-import { domain as domainOf, nextVersion, organisationsOf } from '../../src/roster/index.ts';
+import { domain as domainOf, nextVersion } from '../../src/roster/index.ts';
 import type { SplitResult } from '../../src/station/key-ceremony.ts';
 import type { Ceremony } from '../engine.ts';
 import {
@@ -20,7 +20,16 @@ import {
   splitRecord,
   zeroise,
 } from '../lib.ts';
-import { id, ids, int } from '../params.ts';
+import {
+  DOMAIN_POLICY_PARAMS,
+  type DomainPolicy,
+  domainPolicy,
+  domainPolicyJson,
+  id,
+  ids,
+  int,
+  jobsSealing,
+} from '../params.ts';
 import { ALL_ROLES, type CeremonyDefinition, CeremonyError } from '../types.ts';
 
 export interface KeyGenerationParams {
@@ -28,7 +37,8 @@ export interface KeyGenerationParams {
   epoch: number;
   threshold: number;
   custodians: string[];
-  minOrganisations: number;
+  /** The new domain's policy: unlock rules, stations that may ask, jobs that may seal. */
+  policy: DomainPolicy;
 }
 
 export const definition: CeremonyDefinition = {
@@ -46,11 +56,7 @@ export const definition: CeremonyDefinition = {
       required: false,
       example: 'custodian-1,custodian-2,custodian-3',
     },
-    {
-      name: 'min-organisations',
-      description: 'distinct organisations an unlock needs (default 2 or fewer)',
-      required: false,
-    },
+    ...DOMAIN_POLICY_PARAMS,
   ],
   steps: [
     {
@@ -149,19 +155,21 @@ export const ceremony: Ceremony<KeyGenerationParams> = {
         'ceremony_bad_params',
         `${C}: --threshold is required (2..${custodians.length})`,
       );
-    const orgs = organisationsOf(roster, custodians).size;
+    for (const c of custodians)
+      if (!roster.custodians.some((x) => x.id === c))
+        throw new CeremonyError(
+          'ceremony_bad_params',
+          `${C}: --custodians: "${c}" is not a custodian of roster version ${roster.version}`,
+        );
     return {
       domain,
       epoch: int(C, raw, 'epoch', 0, 0xffffffff) ?? 1,
       threshold,
       custodians,
-      minOrganisations:
-        int(C, raw, 'min-organisations', 1, 1024) ??
-        int(C, raw, 'minOrganisations', 1, 1024) ??
-        Math.min(2, orgs),
+      policy: domainPolicy(C, raw, roster, { name: domain, custodians, threshold }),
     };
   },
-  paramsJson: (p) => ({ ...p }),
+  paramsJson: ({ policy, ...p }) => ({ ...p, ...domainPolicyJson(policy) }),
   actions: {
     async 'check-roster'({ env, params }) {
       const roster = env.roster();
@@ -225,17 +233,13 @@ export const ceremony: Ceremony<KeyGenerationParams> = {
             name: params.domain,
             custodians: params.custodians,
             threshold: params.threshold,
-            minOrganisations: params.minOrganisations,
-            policy: roster.domains[0]?.policy ?? {
-              coolOffSeconds: 0,
-              maxDeadlineSeconds: 7 * 86400,
-              veto: 'any',
-              maxEpochAgeDays: 365,
-            },
+            minOrganisations: params.policy.minOrganisations,
+            policy: params.policy.policy,
             homeStanza: false,
             epochs: [epoch],
           },
         ],
+        jobs: jobsSealing(roster, params.domain, params.policy.jobs),
       });
       const res = await publishRoster(env, doc);
       domainOf(env.roster(), params.domain);
