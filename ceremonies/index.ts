@@ -15,6 +15,7 @@ import { ceremony as custodianEnrolment } from './definitions/custodian-enrolmen
 import { ceremony as healthCheck } from './definitions/health-check.ts';
 import { ceremony as keyGeneration } from './definitions/key-generation.ts';
 import { ceremony as offboarding } from './definitions/offboarding.ts';
+import { ceremony as policyChange } from './definitions/policy-change.ts';
 import { ceremony as rotation } from './definitions/rotation.ts';
 import { ceremony as unlock } from './definitions/unlock.ts';
 import { type Ceremony, type EngineResult, type FailAt, runEngine } from './engine.ts';
@@ -34,6 +35,7 @@ const REGISTRY: readonly Ceremony<any>[] = [
   rotation,
   offboarding,
   healthCheck,
+  policyChange,
 ];
 
 export interface CeremonySummary {
@@ -79,9 +81,9 @@ export interface RunCeremonyOptions {
   keep?: boolean;
   /** Ceremony parameters, by the names the runbook lists (CLI strings are fine). */
   params?: Record<string, unknown>;
-  /** Resume the newest unfinished transcript of this ceremony (true) or the one with this id. */
+  /** Resume the one unfinished transcript of this ceremony (true; refused if several) or the one with this id. */
   resume?: string | true;
-  /** Abort the newest unfinished transcript (true) or the one with this id. */
+  /** Abort the one running transcript of this ceremony (true; refused if several) or the one with this id. */
   abort?: string | true;
   abortReason?: string;
   /** Custodians that cannot present their token in this run. */
