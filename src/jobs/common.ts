@@ -9,7 +9,7 @@ import { closeSync, openSync, readdirSync, readSync } from 'node:fs';
 import { isAbsolute, join, relative, resolve } from 'node:path';
 import { appendEntry, entries, treeHead } from '../audit/log.ts';
 import type { JsonValue } from '../crypto/jcs.ts';
-import { EmbassyError } from '../errors.ts';
+import { describeError, EmbassyError } from '../errors.ts';
 import { Journal as AppendOnlyJournal } from '../fs/journal.ts';
 import type { Store } from '../store/index.ts';
 
@@ -29,13 +29,14 @@ export type JobErrorCode =
 /** The jobs' typed error: a code and one line an operator can act on, never secret material. */
 export class JobError extends EmbassyError<JobErrorCode> {}
 
-/** `code: message` of any error, for per-archive failure records (messages never hold secrets). */
-export function describeError(e: unknown): { code: string; message: string } {
-  const err = e as { code?: unknown; message?: unknown } | null;
-  const code = typeof err?.code === 'string' ? err.code : 'error';
-  const message = typeof err?.message === 'string' ? err.message : String(e);
-  return { code, message };
-}
+/**
+ * The failure record of an archive a job could not process: the code of an {@link EmbassyError}
+ * (`internal` for anything else) and its one-line {@link describeError} (messages never hold secrets).
+ */
+export const failureOf = (e: unknown): { code: string; message: string } => ({
+  code: e instanceof EmbassyError ? e.code : 'internal',
+  message: describeError(e),
+});
 
 // ---------------------------------------------------------------------------------------------
 // The journal: the append-only journal of src/fs (a JSON object per line, fsynced per append, a

@@ -33,13 +33,14 @@ import { exactReader, fileSource } from '../archive/io.ts';
 import { inPlace, replaceHeader } from '../archive/rekey.ts';
 import { equalCt, fromHex, toHex } from '../crypto/bytes.ts';
 import type { JsonValue } from '../crypto/jcs.ts';
+import { describeError } from '../errors.ts';
 import { fsyncDir, removeStaleTemps } from '../fs/durable.ts';
 import { type Faults, noFaults } from '../fs/faults.ts';
 import type { Store } from '../store/index.ts';
 import {
   type ArchiveRef,
   AuditRecorder,
-  describeError,
+  failureOf,
   type JobCounters,
   JobError,
   Journal,
@@ -169,7 +170,7 @@ export async function homeRotateJob(opts: HomeRotateOptions): Promise<HomeRotate
       const batch = todo.slice(i, i + batchSize);
       const outcomes = await pool(batch, opts.concurrency ?? 16, (a) =>
         rehomeFile(a, home, held, to, faults).catch(
-          (e): Outcome => ({ id: a.id, how: 'failed', ...describeError(e) }),
+          (e): Outcome => ({ id: a.id, how: 'failed', ...failureOf(e) }),
         ),
       );
       const dirs = new Set<string>();
@@ -257,7 +258,7 @@ const sha256Hex = (b: Uint8Array) => createHash('sha256').update(b).digest('hex'
 
 const openArchive = (ref: ArchiveRef) =>
   fileSource(ref.path).catch((e) => {
-    throw new JobError('archive_unreadable', `cannot open archive ${ref.id}: ${describeError(e).code}`);
+    throw new JobError('archive_unreadable', `cannot open archive ${ref.id}: ${describeError(e)}`);
   });
 
 async function referencesOtherKek(ref: ArchiveRef, to: string): Promise<boolean> {

@@ -31,13 +31,14 @@ import { inPlace, quorumStanzas, replaceHeader } from '../archive/rekey.ts';
 import { equalCt, toHex } from '../crypto/bytes.ts';
 import type { JsonValue } from '../crypto/jcs.ts';
 import { type Identity, keyId as keyIdOf } from '../crypto/keys.ts';
+import { describeError } from '../errors.ts';
 import { fsyncDir, removeStaleTemps } from '../fs/durable.ts';
 import { type Faults, noFaults } from '../fs/faults.ts';
 import type { Store } from '../store/index.ts';
 import {
   type ArchiveRef,
   AuditRecorder,
-  describeError,
+  failureOf,
   type JobCounters,
   JobError,
   Journal,
@@ -239,7 +240,7 @@ async function rewrapOne(
   try {
     return await rewrapFile(ref, domain, identities, recipient, newKid, faults);
   } catch (e) {
-    return { id: ref.id, how: 'failed', ...describeError(e) };
+    return { id: ref.id, how: 'failed', ...failureOf(e) };
   }
 }
 
@@ -254,7 +255,7 @@ async function rewrapFile(
   faults: Faults,
 ): Promise<Outcome> {
   const src = await fileSource(ref.path).catch((e) => {
-    throw new JobError('archive_unreadable', `cannot open archive ${ref.id}: ${describeError(e).code}`);
+    throw new JobError('archive_unreadable', `cannot open archive ${ref.id}: ${describeError(e)}`);
   });
   const r = await replaceHeader(src, inPlace(ref.path, { syncDir: false }), {
     done(old) {
