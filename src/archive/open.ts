@@ -23,6 +23,7 @@ import {
 } from './header.ts';
 import { exactReader, type Sink, type Source } from './io.ts';
 import { type MakerFacts, parseMakerStanza, STANZA_MAKER } from './maker.ts';
+import type { Manifest } from './manifest.ts';
 import { type ParsedStanza, parseStanzas } from './stanzas.ts';
 
 /** Unwraps a home stanza inside an HSM; `undefined` when this HSM does not hold its key. */
@@ -43,6 +44,8 @@ export type OpenOptions = KeyOptions &
      * the facts it must name. Throw to refuse the archive.
      */
     maker?: (statement: Statement | undefined, facts: MakerFacts) => void | Promise<void>;
+    /** Receives the manifest as soon as the header parsed, before any key is tried. Throw to refuse the archive. */
+    manifest?: (manifest: Manifest) => void | Promise<void>;
     /**
      * Receives the SHA-256 of every byte after the header (salt, commitment, chunks: the registration's
      * `bodyDigest`, docs/FORMAT.md), hashed while the body streams, once the last chunk verified and
@@ -106,6 +109,7 @@ export async function openArchive(
   try {
     const readExact = exactReader(src);
     const header = await readHeader(readExact);
+    await opts.manifest?.(header.manifest);
     const { dek, via } = await recoverDek(header, opts);
     let keys: ReturnType<typeof verifyBodyHeader>;
     const bodyHeader = await readExact(56);

@@ -1,7 +1,7 @@
 /**
  * What binds a restore to what was registered (docs/DECISIONS.md#d4, docs/DECISIONS.md#d15,
- * docs/DECISIONS.md#d36). Before any chunk is decrypted the station checks that the archive's manifest
- * names the requested snapshot and domain, that its maker signature and the job's signed registration
+ * docs/DECISIONS.md#d36). Before any key is tried the station checks that the archive's manifest
+ * names the requested snapshot and domain; before any chunk is decrypted, that its maker signature and the job's signed registration
  * verify against the roster version each names (inside the verified history), and that both name the
  * same manifest and sequence. While the body streams it hashes it, and before any output is committed
  * it compares that digest with the registered `bodyDigest`. So neither a forged archive (anyone can
@@ -15,11 +15,17 @@
  * @example
  * const bind = restoreBinding({ history, domain: 'land', registrations });
  * const b = bind('land-2026-11-30', 'store/land-2026-11-30');
- * await openArchive(src, sink, { identities: [quorum], maker: b.maker, bodyDigest: b.bodyDigest });
+ * await openArchive(src, sink, { identities: [quorum], manifest: b.manifest, maker: b.maker, bodyDigest: b.bodyDigest });
  * b.made(); // { maker: 'job/backup-job', sequence: 42, createdAt: '2026-11-30T02:00:00Z' }
  */
 import { readFileSync } from 'node:fs';
-import { ArchiveError, checkMakerFacts, type MakerFacts, type OpenOptions } from '../archive/index.ts';
+import {
+  ArchiveError,
+  checkMakerFacts,
+  type MakerFacts,
+  type Manifest,
+  type OpenOptions,
+} from '../archive/index.ts';
 import { toHex } from '../crypto/bytes.ts';
 import { parseStatement, type Statement, verifyStatement } from '../crypto/statement.ts';
 import { EmbassyError } from '../errors.ts';
@@ -120,6 +126,7 @@ export interface Made {
 }
 
 export interface Binding {
+  manifest: NonNullable<OpenOptions['manifest']>;
   maker: NonNullable<OpenOptions['maker']>;
   bodyDigest: NonNullable<OpenOptions['bodyDigest']>;
   /** The maker facts, once the maker check passed. */
@@ -134,17 +141,21 @@ export function restoreBinding(ctx: BindingContext) {
         'registration_mismatch',
         `snapshot ${snapshotId} does not match its registration: ${why}`,
       );
+    const manifest = (m: Manifest) => {
+      if (m.snapshotId !== snapshotId || m.domain !== ctx.domain) {
+        throw new RestoreRefused(
+          'wrong_snapshot',
+          `snapshot ${snapshotId}: the archive holds snapshot ${m.snapshotId} of domain ${m.domain}, not the requested one of domain ${ctx.domain}`,
+        );
+      }
+    };
     let registered: string | undefined;
     let made: Made | undefined;
     return {
+      manifest,
       maker(s: Statement | undefined, f: MakerFacts) {
         const m = f.manifest;
-        if (m.snapshotId !== snapshotId || m.domain !== ctx.domain) {
-          throw new RestoreRefused(
-            'wrong_snapshot',
-            `snapshot ${snapshotId}: the archive holds snapshot ${m.snapshotId} of domain ${m.domain}, not the requested one of domain ${ctx.domain}`,
-          );
-        }
+        manifest(m);
         if (!s) throw new ArchiveError('unsigned', `archive ${snapshotId} carries no maker signature`);
         const body = checkMakerFacts(s, f);
         signedByJob(ctx.history, s, ctx.domain, `the maker signature of snapshot ${snapshotId}`);

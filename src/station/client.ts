@@ -155,6 +155,7 @@ export async function unlockAndRestore(
         sinks.push(sink);
         const res = await openArchive(await fileSource(from), sink, {
           identities: [quorum],
+          manifest: b.manifest,
           maker: b.maker,
           bodyDigest: b.bodyDigest,
           onProgress: () => {

@@ -1,4 +1,6 @@
 import { createHash, generateKeyPairSync, sign as nodeSign } from 'node:crypto';
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   ArchiveError,
@@ -9,10 +11,11 @@ import {
   openArchive,
   sealArchive,
 } from '../../src/archive/index.ts';
+import { jcs } from '../../src/crypto/jcs.ts';
 import { identityFromSeed } from '../../src/crypto/keys.ts';
 import type { Statement } from '../../src/crypto/statement.ts';
 import { xwingKeygen } from '../../src/crypto/xwing.ts';
-import { STATEMENT } from '../../src/protocol/statements.ts';
+import { registrationFile, STATEMENT } from '../../src/protocol/statements.ts';
 import { type Registration, RestoreRefused, restoreBinding } from '../../src/station/binding.ts';
 import { type TestWorld, testWorld } from '../coordinator/world.ts';
 
@@ -83,13 +86,18 @@ describe('the station checks the maker signature before restoring', () => {
     });
     return sink.result();
   };
-  const open = async (id: string, archive: Uint8Array, regs: Registration[]) => {
+  const open = async (
+    id: string,
+    archive: Uint8Array,
+    regs: Registration[],
+    archivePath = '/nonexistent/a',
+  ) => {
     const bind = restoreBinding({
       history: new Map([[w.rosterPin, w.roster]]),
       domain: 'land',
       registrations: regs,
     });
-    const b = bind(id, '/nonexistent/archive');
+    const b = bind(id, archivePath);
     return openArchive(bufferSource(archive), bufferSink(), {
       identities: [quorum],
       threads: 0,
@@ -133,6 +141,18 @@ describe('the station checks the maker signature before restoring', () => {
   it('an archive without any registration is refused', async () => {
     const a = await seal('s-7', { sequence: 13 });
     expect(await open('s-7', a, [])).toBe('not_registered');
+  });
+
+  it('good_reg_file: without a logged registration, the signed <archive>.reg beside the archive binds the restore', async () => {
+    const a = await seal('s-10', { sequence: 15 });
+    const path = join(w.archives, 's-10');
+    writeFileSync(registrationFile(path), jcs((await registration('s-10', 15, a)).statement));
+    expect(await open('s-10', a, [], path)).toBe('opened');
+    const forged = await registration('s-10', 15, a, { bodyDigest: '11'.repeat(32) });
+    writeFileSync(registrationFile(path), jcs(forged.statement));
+    expect(await open('s-10', a, [], path)).toBe('registration_mismatch');
+    writeFileSync(registrationFile(path), 'not a statement');
+    expect(await open('s-10', a, [], path)).toBe('not_registered');
   });
 
   it('an archive whose manifest names another snapshot than the requested one is refused', async () => {
