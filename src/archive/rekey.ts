@@ -22,6 +22,7 @@ import { stat } from 'node:fs/promises';
 import { equalCt } from '../crypto/bytes.ts';
 import { BODY_HEADER_SIZE, verifyBodyHeader } from '../crypto/chunked.ts';
 import { openDurably } from '../fs/durable.ts';
+import { type Faults, noFaults } from '../fs/faults.ts';
 import { asArchiveError } from './body.ts';
 import { ArchiveError } from './errors.ts';
 import {
@@ -56,8 +57,8 @@ export interface HeaderRewrite {
   check?: (old: Header, fresh: Header, dek: Uint8Array | undefined) => void;
   /** The error for a written copy that does not verify (default: an ArchiveError `bad_header`). */
   fail?: (why: string) => Error;
-  /** Fault injection for crash tests: called at each {@link ReplaceStep}. */
-  faults?: (step: ReplaceStep) => void;
+  /** Fault injection for crash tests (src/fs/faults.ts): `faults.at(step)` at each {@link ReplaceStep}. */
+  faults?: Faults;
 }
 
 export type Replacement =
@@ -80,6 +81,7 @@ export async function replaceHeader(
   rw: HeaderRewrite,
 ): Promise<Replacement> {
   const fail = rw.fail ?? ((why: string) => new ArchiveError('bad_header', why));
+  const faults = rw.faults ?? noFaults;
   let sink: ReplaceSink | undefined;
   let dek: Uint8Array | undefined;
   try {
@@ -106,7 +108,7 @@ export async function replaceHeader(
 
     sink = await out();
     await sink.write(headerBytes);
-    rw.faults?.('mid-write');
+    faults.at('mid-write');
     let bytes = headerBytes.length;
     if (bodyHeader !== undefined) {
       await sink.write(bodyHeader);
@@ -121,9 +123,9 @@ export async function replaceHeader(
       throw fail('changed size while its header was replaced');
     if (sink.readBack !== undefined && !equalCt(await sink.readBack(headerBytes.length), headerBytes))
       throw fail('the written header does not read back');
-    rw.faults?.('before-rename');
+    faults.at('before-rename');
     await sink.commit();
-    rw.faults?.('after-rename');
+    faults.at('after-rename');
     return { changed: true, header: fresh, bytes };
   } catch (e) {
     await sink?.abort();

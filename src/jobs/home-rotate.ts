@@ -312,7 +312,7 @@ async function rehomeFile(
     },
     check: (old, fresh) => verifyRehomed(ref.id, old, fresh, to),
     fail: (why) => new JobError('verify_failed', `archive ${ref.id}: ${why}`),
-    faults: (step) => faults.at(`home:${step}`),
+    faults: { at: (step) => faults.at(`home:${step}`) },
   });
   const header = sha256Hex(r.header.bytes);
   return r.changed

@@ -267,7 +267,7 @@ async function rewrapFile(
     stanzas: quorumStanzas([recipient]),
     check: (old, fresh, dek) => verifyNewHeader(ref.id, old, fresh, dek!, recipient, newKid),
     fail: (why) => new JobError('verify_failed', `archive ${ref.id}: ${why}`),
-    faults: (step) => faults.at(`rewrap:${step}`),
+    faults: { at: (step) => faults.at(`rewrap:${step}`) },
   }).catch((e) => {
     if (e instanceof ArchiveError && e.code === 'no_matching_stanza')
       throw new JobError('no_old_key', `archive ${ref.id} has no quorum stanza for the old epoch key`);

@@ -82,7 +82,7 @@ describe('replaceHeader', () => {
     const r = await replaceHeader(await fileSource(path), inPlace(path), {
       unlock: { identities: [alice] },
       stanzas: toBob,
-      faults: (s) => steps.push(s),
+      faults: { at: (s) => steps.push(s) },
     });
     expect(r.changed).toBe(true);
     expect(steps).toEqual(['mid-write', 'before-rename', 'after-rename']);
