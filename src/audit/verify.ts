@@ -65,17 +65,47 @@ export interface BundleContext {
   readonly rosterPin?: string;
 }
 
+/**
+ * What a ceremony is: an unlock (a coordinator ceremony, from its request), or a station ceremony
+ * known by its signed transcript (offboarding is a rotation).
+ */
+export type CeremonyKind =
+  | 'unlock'
+  | 'key generation'
+  | 'enrolment'
+  | 'rotation'
+  | 'policy change'
+  | 'health check'
+  | 'unknown';
+
+/** The kind of a station ceremony by the definition name its transcript entry names. */
+const TRANSCRIPT_KINDS: Readonly<Record<string, CeremonyKind>> = {
+  'key-generation': 'key generation',
+  'custodian-enrolment': 'enrolment',
+  rotation: 'rotation',
+  offboarding: 'rotation',
+  'policy-change': 'policy change',
+  'health-check': 'health check',
+  unlock: 'unlock',
+};
+
 /** A ceremony as the report shows it. */
 export interface CeremonySummary {
   readonly id: string;
+  readonly kind: CeremonyKind;
+  /** The definition name of a station ceremony (`key-generation`, …), from its transcript entry. */
+  readonly ceremony?: string;
   /** Entries that name this ceremony (`data.ceremony` or `statement.body.ceremony`), in order. */
   readonly entries: readonly { readonly seq: number; readonly kind: string; readonly actor?: string }[];
   readonly approvedBy: readonly string[];
   readonly vetoedBy: readonly string[];
   readonly releasedBy: readonly string[];
+  /** An unlock is closed by its `ceremony-close`; a station ceremony by its transcript (completed, aborted). */
   readonly closed: boolean;
   readonly closeReason?: string;
-  /** Set by a policy check plugged in (e.g. `ok`, `violated`); `unchecked` otherwise. */
+  /** The checks a plugged-in check ran on this ceremony, by its kind (e.g. `policy replay`). */
+  readonly checks: readonly string[];
+  /** Their verdict (`ok`, `violated`); `unchecked` when no check applied. */
   readonly policy: string;
 }
 
@@ -146,6 +176,8 @@ type BundleCheckpoint = Checkpoint & { index: number };
 
 /** The built-in ceremony index: what the entries naming a ceremony say. */
 interface CeremonyIndex {
+  kind: CeremonyKind;
+  ceremony?: string;
   entries: { seq: number; kind: string; actor?: string }[];
   approvedBy: string[];
   vetoedBy: string[];
@@ -610,7 +642,7 @@ function indexCeremony(v: Verification, e: ParsedEntry, i: number): void {
   if (id === undefined) return;
   let c = v.ceremonies.get(id);
   if (c === undefined) {
-    c = { entries: [], approvedBy: [], vetoedBy: [], releasedBy: [], closed: false };
+    c = { kind: 'unknown', entries: [], approvedBy: [], vetoedBy: [], releasedBy: [], closed: false };
     v.ceremonies.set(id, c);
   }
   c.entries.push({ seq: i, kind: e.kind, ...(e.actor !== undefined ? { actor: e.actor } : {}) });
@@ -618,10 +650,18 @@ function indexCeremony(v: Verification, e: ParsedEntry, i: number): void {
   if (e.kind === 'approval') c.approvedBy.push(who);
   else if (e.kind === 'veto') c.vetoedBy.push(who);
   else if (e.kind === 'release') c.releasedBy.push(who);
+  else if (e.kind === 'unlock-request') c.kind = 'unlock';
   else if (e.kind === 'ceremony-close') {
     c.closed = true;
     const reason = e.data?.reason ?? e.data?.outcome;
     if (typeof reason === 'string') c.closeReason = reason;
+  } else if (e.kind === 'ceremony-transcript') {
+    // A transcript is logged once, when its ceremony is closed.
+    const name = e.data?.ceremony;
+    c.kind = (typeof name === 'string' && TRANSCRIPT_KINDS[name]) || 'unknown';
+    if (typeof name === 'string') c.ceremony = name;
+    c.closed = true;
+    if (typeof e.data?.status === 'string') c.closeReason = e.data.status;
   }
 }
 
@@ -757,12 +797,14 @@ function endChecks(v: Verification): void {
 /** The built-in ceremony index merged, by id, with what the checks tracked (e.g. policy verdicts). */
 function ceremonySummaries(v: Verification): CeremonySummary[] {
   const merged = new Map<string, CeremonySummary>();
-  for (const [id, c] of v.ceremonies) merged.set(id, { id, ...c, policy: 'unchecked' });
+  for (const [id, c] of v.ceremonies) merged.set(id, { id, ...c, checks: [], policy: 'unchecked' });
   for (const chk of v.checks)
     for (const p of chk.ceremonies?.() ?? []) {
       if (p.id === undefined) continue;
       const base = merged.get(p.id) ?? {
         id: p.id,
+        kind: 'unknown' as const,
+        checks: [],
         entries: [],
         approvedBy: [],
         vetoedBy: [],

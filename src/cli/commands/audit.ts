@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { auditorChecks } from '../../audit/auditor.ts';
 import { readBundle, writeBundle } from '../../audit/bundle.ts';
-import { type VerifyReport, verifyBundle } from '../../audit/verify.ts';
+import { type CeremonySummary, type VerifyReport, verifyBundle } from '../../audit/verify.ts';
 import { openStore, storeOptionsFromEnv } from '../../store/index.ts';
 import { type Command, parse } from '../command.ts';
 import { UsageError } from '../errors.ts';
@@ -28,6 +28,17 @@ Options:
   --json                      the report as JSON
 `;
 
+/** The ceremonies grouped by kind, each with the checks that apply to its kind and their verdict. */
+function ceremonyLines(all: readonly CeremonySummary[]): string[] {
+  const state = (c: CeremonySummary) => (c.closed ? `closed (${c.closeReason ?? ''})` : 'open');
+  const line = (c: CeremonySummary) =>
+    c.kind === 'unlock' && c.ceremony === undefined
+      ? `    ${c.id}  policy ${c.policy}  approved by ${c.approvedBy.join(', ') || '-'}  released by ${c.releasedBy.join(', ') || '-'}${c.vetoedBy.length ? `  vetoed by ${c.vetoedBy.join(', ')}` : ''}  ${state(c)}`
+      : `    ${c.id}  ${c.checks.length ? `${c.checks.join(', ')}: ${c.policy}` : c.policy}  ${state(c)}`;
+  const kinds = [...new Set(all.map((c) => c.kind))];
+  return kinds.flatMap((k) => [`  ${k}:`, ...all.filter((c) => c.kind === k).map(line)]);
+}
+
 function render(r: VerifyReport): string {
   const lines = [
     `log ${r.origin}: ${r.entries} entries, ${r.checkpoints} signed checkpoints (latest size ${r.latestCheckpoint ?? 'none'})`,
@@ -38,10 +49,7 @@ function render(r: VerifyReport): string {
     `statements verified: ${r.statementsVerified}`,
     '',
     `ceremonies (${r.ceremonies.length}):`,
-    ...r.ceremonies.map(
-      (c) =>
-        `  ${c.id}  policy ${c.policy}  approved by ${c.approvedBy.join(', ') || '-'}  released by ${c.releasedBy.join(', ') || '-'}${c.vetoedBy.length ? `  vetoed by ${c.vetoedBy.join(', ')}` : ''}  ${c.closed ? `closed (${c.closeReason ?? ''})` : 'open'}`,
-    ),
+    ...ceremonyLines(r.ceremonies),
     '',
     r.findings.length === 0 ? 'findings: none' : `findings (${r.findings.length}):`,
     ...r.findings.map((f) => `  ${f.seq === undefined ? '' : `entry ${f.seq}: `}${f.code}: ${f.message}`),
