@@ -1,6 +1,7 @@
 import { basename } from 'node:path';
 import { homeWrapper } from '../../archive/index.ts';
 import { registerSnapshot, sealSnapshot } from '../../backup/index.ts';
+import { registrationFile } from '../../protocol/statements.ts';
 import { type Command, parse } from '../command.ts';
 import { UsageError } from '../errors.ts';
 import { hsmOptions, openHomeFromArgs } from '../hsm.ts';
@@ -61,7 +62,9 @@ export const snapshot: Command = {
       if (!file) throw new UsageError('register needs the archive file');
       const { client } = await softwareClient(values);
       const r = await registerSnapshot(client, file, values.location ? { location: values.location } : {});
-      process.stdout.write(`registered ${r.id}\n`);
+      process.stdout.write(
+        `registered ${r.id} (body digest ${r.bodyDigest}; signed registration in ${registrationFile(file)})\n`,
+      );
     } else if (action === 'list') {
       const { client } = await softwareClient(values).catch(async () => ({ client: undefined }));
       const url = `/v1/snapshots${values.domain ? `?domain=${encodeURIComponent(values.domain)}` : ''}`;

@@ -86,7 +86,11 @@ export const station: Command = {
       const res = await unlockAndRestore(session, id, keys, where, values.output);
       keyStore.destroy(id);
       for (const f of res.files)
-        process.stdout.write(`restored ${f.snapshot} → ${f.path} (${f.bytes} bytes)\n`);
+        process.stdout.write(
+          `restored ${f.snapshot} → ${f.path} (${f.bytes} bytes; sealed ${f.createdAt} by ${f.maker}, sequence ${f.sequence})\n`,
+        );
+      process.stdout.write(`released by ${res.releasedBy.join(', ')}\n`);
+      for (const c of res.cheaters) process.stdout.write(`bad release from ${c.custodian}: ${c.reason}\n`);
     } else {
       throw new UsageError('give one of: request, status ID, unlock ID -o DIR');
     }
