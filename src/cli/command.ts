@@ -7,7 +7,12 @@ export interface Command {
   summary: string;
   /** Full help text: usage line, description, options. */
   help: string;
-  run(argv: string[], ctx?: CommandContext): Promise<void>;
+  /**
+   * Runs the command; resolves to its exit status (docs/DECISIONS.md#d24): 0 success, 1 a finding
+   * (a verification finding, a job with a failed item, a failed check). Failures and usage errors
+   * are thrown; src/cli/main.ts turns them into one line on stderr and status 1 or 2.
+   */
+  run(argv: string[], ctx?: CommandContext): Promise<number>;
 }
 
 /** What the shell hands every command besides its arguments. */
@@ -16,25 +21,45 @@ export interface CommandContext {
   faults?: Faults;
 }
 
+/** Thrown by {@link parse} for `--help`: src/cli/main.ts prints the help and exits 0. */
+export class HelpRequested {
+  constructor(readonly help: string) {}
+}
+
 type Options = NonNullable<ParseArgsConfig['options']>;
 
-/** node:util parseArgs with usage errors as one line, and `--help` on every command. */
+/**
+ * node:util parseArgs with usage errors as one line, and `--help` on every command.
+ * @throws {UsageError} an unknown option or a missing value (exit status 2)
+ * @throws {HelpRequested} `--help` or `-h`
+ */
 export function parse<O extends Options>(argv: string[], options: O, help: string) {
-  try {
-    const parsed = parseArgs({
-      args: argv,
-      options: { ...options, help: { type: 'boolean', short: 'h' } },
-      allowPositionals: true,
-      strict: true,
-    });
-    if ((parsed.values as { help?: boolean }).help) {
-      process.stdout.write(`${help.trim()}\n`);
-      process.exit(0);
+  const parsed = (() => {
+    try {
+      return parseArgs({
+        args: argv,
+        options: { ...options, help: { type: 'boolean', short: 'h' } },
+        allowPositionals: true,
+        strict: true,
+      });
+    } catch (e) {
+      throw new UsageError(`${(e as Error).message.split(/\.\s/)[0]} (see --help)`);
     }
-    return parsed;
-  } catch (e) {
-    throw new UsageError(`${(e as Error).message.split(/\.\s/)[0]} (see --help)`);
-  }
+  })();
+  if ((parsed.values as { help?: boolean }).help) throw new HelpRequested(help);
+  return parsed;
+}
+
+/**
+ * Reports a finding (a verification finding, a failed item, a failed check) as one line on stderr
+ * and returns the exit status 1; the details are on stdout.
+ *
+ * @example
+ * return report.findings.length === 0 ? 0 : finding(`${report.findings.length} findings`);
+ */
+export function finding(message: string): 1 {
+  process.stderr.write(`embassy: ${message}\n`);
+  return 1;
 }
 
 export function positiveInt(value: string | undefined, name: string, fallback: number): number {

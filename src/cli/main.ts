@@ -3,7 +3,8 @@
  * result; every failure is one line on stderr and a non-zero exit, never a stack trace.
  */
 import { describeError } from '../errors.ts';
-import type { Command, CommandContext } from './command.ts';
+import { type Command, type CommandContext, HelpRequested } from './command.ts';
+import { UsageError } from './errors.ts';
 
 /**
  * Commands load on demand: `embassy seal` should not pay for the coordinator, the database drivers
@@ -82,27 +83,43 @@ ${commands.map((c) => `  ${c.name.padEnd(10)} ${c.summary}`).join('\n')}
 Run "embassy <command> --help" for a command's options. Docs: README.md, docs/FORMAT.md, SECURITY.md.
 `;
 
-/** Runs one command line; the exit status (errors are thrown). */
+/**
+ * The exit status of a failed command line (docs/DECISIONS.md#d24): 2 when it cannot be run as
+ * given (unknown option or subcommand, missing argument, malformed value), 1 for any other failure.
+ */
+export const statusOf = (e: unknown): 0 | 1 | 2 => (e instanceof UsageError ? 2 : 1);
+
+/**
+ * Runs one command line and returns its exit status (docs/DECISIONS.md#d24): 0 success; 1 failure
+ * or any finding (the command returns it); 2 usage. A failure is one line on stderr, never a stack
+ * trace (unless EMBASSY_DEBUG is set).
+ */
 export async function main(argv: string[], ctx: CommandContext = {}): Promise<number> {
   const [name, ...rest] = argv;
-  if (name === undefined || name === '--help' || name === '-h' || name === 'help') {
-    const cmd = commands.find((c) => c.name === rest[0]);
-    process.stdout.write(cmd ? `${(await cmd.load()).help.trim()}\n` : usage);
-    return 0;
+  try {
+    if (name === undefined || name === '--help' || name === '-h' || name === 'help') {
+      const cmd = commands.find((c) => c.name === rest[0]);
+      process.stdout.write(cmd ? `${(await cmd.load()).help.trim()}\n` : usage);
+      return 0;
+    }
+    const cmd = commands.find((c) => c.name === name);
+    if (!cmd) throw new UsageError(`unknown command "${name}" (see embassy --help)`);
+    return await (await cmd.load()).run(rest, ctx);
+  } catch (e) {
+    if (e instanceof HelpRequested) {
+      process.stdout.write(`${e.help.trim()}\n`);
+      return 0;
+    }
+    process.stderr.write(`embassy: ${describeError(e)}\n`);
+    if (process.env.EMBASSY_DEBUG) process.stderr.write(`${(e as Error).stack}\n`);
+    return statusOf(e);
   }
-  const cmd = commands.find((c) => c.name === name);
-  if (!cmd) {
-    process.stderr.write(`embassy: unknown command "${name}" (see embassy --help)\n`);
-    return 2;
-  }
-  await (await cmd.load()).run(rest, ctx);
-  return 0;
 }
 
 /**
- * The process around {@link main}: exit through process.exit on signals (so temporary outputs are
- * removed by their exit handlers), one line on stderr for any failure, and the exit status.
- * `bin/embassy.mjs` calls it; the test-support wrapper calls it with a Faults object.
+ * The process around {@link main}, and the one place that sets the exit status: exit through
+ * process.exit on signals (so temporary outputs are removed by their exit handlers) and on a
+ * failing stdout. `bin/embassy.mjs` calls it; the test-support wrapper calls it with a Faults object.
  */
 export function runMain(argv: string[], ctx: CommandContext = {}): void {
   for (const sig of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) process.on(sig, () => process.exit(130));
@@ -110,14 +127,7 @@ export function runMain(argv: string[], ctx: CommandContext = {}): void {
     process.stderr.write(`embassy: ${describeError(e)}\n`);
     process.exit(1);
   });
-  main(argv, ctx).then(
-    (code) => {
-      process.exitCode = code;
-    },
-    (e) => {
-      process.stderr.write(`embassy: ${describeError(e)}\n`);
-      if (process.env.EMBASSY_DEBUG) process.stderr.write(`${(e as Error).stack}\n`);
-      process.exitCode = 1;
-    },
-  );
+  void main(argv, ctx).then((code) => {
+    process.exitCode = code;
+  });
 }

@@ -3,7 +3,7 @@ import { auditorChecks } from '../../audit/auditor.ts';
 import { readBundle, writeBundle } from '../../audit/bundle.ts';
 import { type CeremonySummary, type VerifyReport, verifyBundle } from '../../audit/verify.ts';
 import { openStore, storeOptionsFromEnv } from '../../store/index.ts';
-import { type Command, parse } from '../command.ts';
+import { type Command, finding, parse } from '../command.ts';
 import { UsageError } from '../errors.ts';
 import { dataDirOf } from '../hsm.ts';
 
@@ -85,23 +85,26 @@ export const audit: Command = {
       } finally {
         await store.close();
       }
-      return;
+      return 0;
     }
     if (action !== 'verify') throw new UsageError('give one of: export -o BUNDLE, verify BUNDLE');
     if (!file) throw new UsageError('verify needs the bundle file');
+    if (!values['roster-pin'])
+      throw new UsageError('verify needs --roster-pin HEX (the genesis roster id you trust)');
     if (!values['log-key']) throw new UsageError('verify needs --log-key VKEY (the log key you trust)');
     const logKey = values['log-key'].startsWith('@')
       ? readFileSync(values['log-key'].slice(1), 'utf8').trim()
       : values['log-key'];
     const report = verifyBundle(await readBundle(file), {
       logKey,
-      ...(values['roster-pin'] ? { rosterPin: values['roster-pin'] } : {}),
+      rosterPin: values['roster-pin'],
       ...(values['trusted-checkpoint']
         ? { trustedCheckpoint: readFileSync(values['trusted-checkpoint'], 'utf8') }
         : {}),
       ...auditorChecks(),
     });
     process.stdout.write(values.json ? `${JSON.stringify(report, null, 2)}\n` : render(report));
-    if (report.findings.length > 0) process.exitCode = 1;
+    const n = report.findings.length;
+    return n === 0 ? 0 : finding(`the bundle has ${n} finding${n === 1 ? '' : 's'} (see the report)`);
   },
 };

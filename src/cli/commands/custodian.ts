@@ -108,5 +108,6 @@ export const custodian: Command = {
     } finally {
       token.close();
     }
+    return 0;
   },
 };

@@ -23,5 +23,6 @@ export const demo: Command = {
       dataDir: values['data-dir'] ?? '.embassy-demo',
       log: (l) => process.stdout.write(`${l}\n`),
     });
+    return 0;
   },
 };

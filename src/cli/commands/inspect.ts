@@ -24,7 +24,7 @@ export const inspect: Command = {
     const s = await inspectArchive(src);
     if (values.json) {
       process.stdout.write(`${JSON.stringify(s, null, 2)}\n`);
-      return;
+      return 0;
     }
     const m = s.manifest;
     const lines = [
@@ -49,5 +49,6 @@ export const inspect: Command = {
       `  body:          ${s.bodyBytes} bytes in ${s.chunks} chunks (${s.plaintextBytes} bytes of plaintext)`,
     ];
     process.stdout.write(`${lines.join('\n')}\n`);
+    return 0;
   },
 };

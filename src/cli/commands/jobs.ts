@@ -6,7 +6,7 @@ import { archivesFromStore, homeRotateJob, keyAgeJob, rewrapJob } from '../../jo
 import { writeJobMetrics } from '../../jobs/metrics.ts';
 import { verifyRosterChain } from '../../roster/index.ts';
 import { openStore, type Store, storeOptionsFromEnv } from '../../store/index.ts';
-import { type Command, parse, positiveInt } from '../command.ts';
+import { type Command, finding, parse, positiveInt } from '../command.ts';
 import { UsageError } from '../errors.ts';
 import { dataDirOf, HSM_HELP, hsmOptions, openHomeFromArgs } from '../hsm.ts';
 import { rosterPin } from '../remote.ts';
@@ -76,6 +76,9 @@ export const jobs: Command = {
           complete: true,
           extra: { domains_checked: r.domainsChecked, rotation_requests: r.requests.length },
         });
+        // A domain whose epoch is overdue failed its check, whether this run or an earlier one opened the request.
+        const due = r.requests.map((q) => `${q.domain}/${q.epoch}`);
+        return due.length === 0 ? 0 : finding(`key age: rotation due for ${due.join(', ')}`);
       } else if (action === 'home-rotate') {
         if (!values['home-hsm']) throw new UsageError('home-rotate needs --home-hsm LABEL');
         const home = await openHomeFromArgs(values['home-hsm'], values);
@@ -94,7 +97,9 @@ export const jobs: Command = {
             `${r.fromKekId} → ${r.toKekId}: ${r.done}/${r.total} archives, ${r.failed.length} failed${r.retired ? ', old key retired' : ''}\n`,
           );
           await writeJobMetrics(stateDir, 'home-rotate', r);
-          if (!r.complete) process.exitCode = 1;
+          return r.complete
+            ? 0
+            : finding(`home-rotate incomplete: ${r.total - r.done} of ${r.total} archives not rewrapped`);
         } finally {
           home.close();
         }
@@ -118,7 +123,9 @@ export const jobs: Command = {
         );
         for (const f of r.failed) process.stdout.write(`  ${f.id}: ${f.message}\n`);
         await writeJobMetrics(stateDir, 'rewrap', r);
-        if (!r.complete) process.exitCode = 1;
+        return r.complete
+          ? 0
+          : finding(`rewrap incomplete: ${r.total - r.done} of ${r.total} archives not rewrapped`);
       }
     } finally {
       await store.close();

@@ -36,7 +36,7 @@ export const keygen: Command = {
       for (const id of parseKeyFile(await readFile(values.y, 'utf8'))) {
         process.stdout.write(`${formatPublicKey(id.publicKey)}\n`);
       }
-      return;
+      return 0;
     }
     const { seed, publicKey } = xwingKeygen();
     const text = formatKeyFile(seed, new Date());
@@ -54,5 +54,6 @@ export const keygen: Command = {
       );
     }
     process.stdout.write(`${formatPublicKey(publicKey)}\n`);
+    return 0;
   },
 };

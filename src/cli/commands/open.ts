@@ -63,5 +63,6 @@ export const open: Command = {
       home?.close();
       for (const id of identities) id.seed.fill(0);
     }
+    return 0;
   },
 };

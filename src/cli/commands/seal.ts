@@ -90,5 +90,6 @@ export const seal: Command = {
       bar.end();
       home?.close();
     }
+    return 0;
   },
 };

@@ -66,15 +66,16 @@ export const serve: Command = {
       log,
     });
     process.stdout.write(`${server.url}\n`);
-    const stop = async () => {
-      await server.close();
-      await store.close();
-      process.exit(0);
-    };
+    // Serve until SIGINT or SIGTERM, then stop cleanly: a requested stop is a success.
     process.removeAllListeners('SIGINT');
     process.removeAllListeners('SIGTERM');
-    process.once('SIGINT', stop);
-    process.once('SIGTERM', stop);
-    await new Promise(() => {}); // serve until a signal
+    await new Promise((stop) => {
+      process.once('SIGINT', stop);
+      process.once('SIGTERM', stop);
+    });
+    await server.close();
+    await store.close();
+    token?.close();
+    return 0;
   },
 };

@@ -66,17 +66,17 @@ export const snapshot: Command = {
         `registered ${r.id} (body digest ${r.bodyDigest}; signed registration in ${registrationFile(file)})\n`,
       );
     } else if (action === 'list') {
-      const { client } = await softwareClient(values).catch(async () => ({ client: undefined }));
+      // A client that cannot be made (no --as or --key, a wrong pin) is a failure, not an empty list.
+      const { client } = await softwareClient(values);
       const url = `/v1/snapshots${values.domain ? `?domain=${encodeURIComponent(values.domain)}` : ''}`;
-      const res = client
-        ? await client.get<{
-            snapshots: { id: string; domain: string; sealEpoch: number; size: number; location: string }[];
-          }>(url)
-        : { snapshots: [] };
+      const res = await client.get<{
+        snapshots: { id: string; domain: string; sealEpoch: number; size: number; location: string }[];
+      }>(url);
       for (const s of res.snapshots)
         process.stdout.write(`${s.id}\t${s.domain}\tepoch ${s.sealEpoch}\t${s.size} bytes\t${s.location}\n`);
     } else {
       throw new UsageError('give one of: seal, register FILE, list');
     }
+    return 0;
   },
 };

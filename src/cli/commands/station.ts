@@ -94,5 +94,6 @@ export const station: Command = {
     } else {
       throw new UsageError('give one of: request, status ID, unlock ID -o DIR');
     }
+    return 0;
   },
 };
