@@ -4,8 +4,9 @@
  * directory and renames it only on commit, so a failed open leaves no plaintext behind (invariant 5).
  */
 import { open } from 'node:fs/promises';
+import { dirname } from 'node:path';
 import type { Readable, Writable } from 'node:stream';
-import { openDurably } from '../fs/durable.ts';
+import { openDurably, removeStaleTemps } from '../fs/durable.ts';
 import { ArchiveError } from './errors.ts';
 
 export interface Source {
@@ -99,10 +100,13 @@ export function exactReader(src: Source) {
 /**
  * A file sink written durably through src/fs/durable.ts: a temporary file beside `path`, fsynced
  * and renamed over it on commit, then the directory fsynced; removed on abort or process exit.
- * A device or FIFO (`-o /dev/null`) is written into, never renamed over.
+ * A device or FIFO (`-o /dev/null`) is written into, never renamed over. Temporaries that an
+ * earlier run killed with SIGKILL left in the directory (possibly plaintext) are removed as it opens
+ * (docs/DECISIONS.md#d24).
  */
 export async function atomicFileSink(path: string, mode = 0o600): Promise<Sink> {
   const file = await openDurably(path, { mode });
+  if (file.tempPath !== undefined) await removeStaleTemps([dirname(path)]);
   return { write: (buf) => file.write(buf), commit: () => file.commit(), abort: () => file.abort() };
 }
 

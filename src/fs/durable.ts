@@ -171,8 +171,11 @@ export async function openDurably(path: string, opts: { mode?: number } = {}): P
   };
 }
 
+/** A device or FIFO, written into; an error names it (`DIR/full: no space left on device`). */
 async function directFile(path: string): Promise<DurableFile> {
-  const fh = await open(path, 'w');
+  const fh = await open(path, 'w').catch((e) => {
+    throw named(path, e);
+  });
   let closed = false;
   const finish = async () => {
     if (!closed) {
@@ -185,7 +188,11 @@ async function directFile(path: string): Promise<DurableFile> {
     tempPath: undefined,
     async write(buf) {
       let off = 0;
-      while (off < buf.length) off += (await fh.write(buf, off, buf.length - off)).bytesWritten;
+      try {
+        while (off < buf.length) off += (await fh.write(buf, off, buf.length - off)).bytesWritten;
+      } catch (e) {
+        throw named(path, e);
+      }
     },
     finish,
     commit: finish,
