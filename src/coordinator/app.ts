@@ -62,6 +62,12 @@ const body = <T extends z.ZodType>(schema: T) => ({
   body: { content: { 'application/json': { schema } }, required: true },
 });
 
+/** What /healthz says about a failed checkpoint; the detail goes to the log. */
+const CHECKPOINT_FAILED = {
+  code: 'checkpoint_failed',
+  message: 'the last checkpoint was not signed; the server log has the cause',
+} as const;
+
 export function createApp(coordinator: Coordinator, opts: AppOptions = {}) {
   const log = opts.log ?? pino({ level: 'silent' });
   const metrics = new Metrics();
@@ -74,6 +80,13 @@ export function createApp(coordinator: Coordinator, opts: AppOptions = {}) {
     },
   });
   app.onError(onError((f) => log.error(f)));
+  coordinator.onCheckpointError((e) =>
+    log.error({
+      msg: 'checkpoint not signed',
+      err: e instanceof Error ? e.name : typeof e,
+      detail: e instanceof Error ? e.message : String(e),
+    }),
+  );
   app.notFound((c) =>
     c.json(errorBody('not_found', `no route ${c.req.method} ${new URL(c.req.url).pathname}`), 404),
   );
@@ -113,7 +126,8 @@ export function createApp(coordinator: Coordinator, opts: AppOptions = {}) {
   // ---- service
   app.get('/healthz', async (c) => {
     const head = await treeHead(coordinator.store.db);
-    // A refused checkpoint is loud: the service reports itself unhealthy until one succeeds.
+    // A refused checkpoint is loud: the service reports itself unhealthy until one succeeds. The
+    // cause is in the server log, not here (a database error could name internals).
     const ok = coordinator.lastCheckpointError === undefined;
     return c.json(
       {
@@ -121,7 +135,7 @@ export function createApp(coordinator: Coordinator, opts: AppOptions = {}) {
         rosterVersion: coordinator.roster.version,
         rosterId: coordinator.rosterId,
         logSize: head.size,
-        ...(ok ? {} : { checkpointError: coordinator.lastCheckpointError }),
+        ...(ok ? {} : { checkpointError: CHECKPOINT_FAILED }),
       },
       ok ? 200 : 503,
     );

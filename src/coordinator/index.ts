@@ -24,8 +24,12 @@ import { SnapshotService } from './snapshots.ts';
 import { UnlockService } from './unlock.ts';
 
 export class Coordinator {
-  /** The last checkpoint failure (reported by /healthz); undefined when the last attempt worked. */
-  lastCheckpointError: string | undefined;
+  /**
+   * The last checkpoint failure, undefined when the last attempt worked. /healthz reports that there
+   * is one, never its text (a database error could name internals); listeners log it.
+   */
+  lastCheckpointError: unknown;
+  private readonly checkpointListeners: ((error: unknown) => void)[] = [];
   private readonly snapshotService: SnapshotService;
   private readonly unlock: UnlockService;
 
@@ -66,8 +70,14 @@ export class Coordinator {
       await issueCheckpoint(this.store, this.checkpointer);
       this.lastCheckpointError = undefined;
     } catch (e) {
-      this.lastCheckpointError = (e as Error).message;
+      this.lastCheckpointError = e;
+      for (const listener of this.checkpointListeners) listener(e);
     }
+  }
+
+  /** Calls `listener` with every checkpoint failure as it happens (the app logs it). */
+  onCheckpointError(listener: (error: unknown) => void): void {
+    this.checkpointListeners.push(listener);
   }
 
   get roster(): RosterDoc {

@@ -1,7 +1,8 @@
 /**
  * HTTP errors never echo internal messages: a failing store or audit log answers 500 `internal`
  * through the real Hono app, with the detail only in the server log; a range the log does not hold
- * is still the caller's 400 with the log's own text.
+ * is still the caller's 400 with the log's own text; a checkpoint that fails on the database makes
+ * /healthz unhealthy with a fixed code, its cause only in the log.
  */
 import { Writable } from 'node:stream';
 import { sql } from 'kysely';
@@ -46,5 +47,29 @@ describe('internal errors are not echoed', () => {
     } finally {
       await sql`alter table audit_entries_gone rename to audit_entries`.execute(w.store.db);
     }
+  });
+
+  it('a checkpoint failing on the store makes /healthz a 503 with a fixed code; the log has the detail', async () => {
+    const before = lines.length;
+    await sql`alter table audit_checkpoints rename to audit_checkpoints_gone`.execute(w.store.db);
+    try {
+      await w.coordinator.checkpoint();
+    } finally {
+      await sql`alter table audit_checkpoints_gone rename to audit_checkpoints`.execute(w.store.db);
+    }
+    const res = await app.request('/healthz');
+    expect(res.status).toBe(503);
+    const body = await res.json();
+    expect(body).toMatchObject({
+      ok: false,
+      checkpointError: {
+        code: 'checkpoint_failed',
+        message: 'the last checkpoint was not signed; the server log has the cause',
+      },
+    });
+    expect(JSON.stringify(body)).not.toMatch(/audit_checkpoints|no such table|sqlite/i);
+    const logged = lines.slice(before).join('');
+    expect(logged).toMatch(/checkpoint not signed/);
+    expect(logged).toMatch(/no such table: audit_checkpoints/);
   });
 });
