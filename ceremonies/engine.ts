@@ -11,6 +11,12 @@
  * use (`provides`/`uses`, `redoable`, `recoveryOnly`); when some material cannot be rebuilt (a key
  * generated in the lost process), the ceremony is aborted through the definition's `abort` action
  * and, if the definition says so, restarted with fresh keys (docs/DECISIONS.md#d8).
+ *
+ * Closing signs and appends the transcript to the log before the file says `completed` or
+ * `aborted`, so the log is the record of a closed ceremony: `resume` finishes a transcript that the
+ * log holds but the file does not (or the file closes and the log lacks), and starts a restart that
+ * the logged transcript names (`restartedAs`) but that never began. Steps themselves check the world
+ * they change (roster in force, tokens) before changing it; see docs/CEREMONIES.md §2.
  * @module
  */
 import { createHash, randomBytes } from 'node:crypto';
@@ -20,7 +26,7 @@ import { appendEntry, findSecretLookingField } from '../src/audit/log.ts';
 import { canonicalize, type JsonValue } from '../src/crypto/jcs.ts';
 import { type Statement, signStatement } from '../src/crypto/statement.ts';
 import { writeDurablySync } from '../src/fs/durable.ts';
-import type { Faults } from '../src/fs/faults.ts';
+import { type Faults, noFaults } from '../src/fs/faults.ts';
 import type { CeremonyEnv } from './env.ts';
 import {
   type Attestation,
@@ -46,6 +52,8 @@ export interface StepContext<P> {
   /** In-memory material of this process (keys); never persisted, lost on a crash. */
   readonly memory: Map<string, unknown>;
   readonly transcript: Readonly<Transcript>;
+  /** Crash injection for tests inside a step (`publish-roster:after-store`, …); none in production. */
+  readonly faults: Faults;
   /** The record of the last successful run of a step, if any. */
   recordOf(step: string): JsonObject | undefined;
   /** Notes a deviation from the script (by the witness) on the current step. */
@@ -87,13 +95,17 @@ export interface FailAt {
 export interface EngineOptions {
   env: CeremonyEnv;
   params?: Record<string, unknown>;
-  /** Resume an unfinished transcript: its id, or true for the newest unfinished one of this ceremony. */
+  /** Resume an unfinished transcript: its id, or true for the one unfinished one of this ceremony. */
   resume?: string | true;
-  /** Abort an unfinished transcript cleanly (its id, or true for the newest unfinished one). */
+  /** Abort a running transcript cleanly: its id, or true for the one running one of this ceremony. */
   abort?: string | true;
   abortReason?: string;
   failAt?: FailAt;
-  /** Crash injection for tests: called at `before:<step>` and `after:<step>` of every step. */
+  /**
+   * Crash injection for tests: called at `before:<step>` and `after:<step>` of every step, at
+   * `close:before-append`, `close:after-append` and `close:after-save`, and at the points the steps
+   * name inside themselves (docs/CEREMONIES.md §2).
+   */
   faults?: Faults;
   /** Progress lines (never secret material). */
   log?: (line: string) => void;
@@ -239,7 +251,6 @@ export function resumePlan(
 class Run<P> {
   readonly memory = new Map<string, unknown>();
   private current = '';
-  path: string;
 
   constructor(
     readonly ceremony: Ceremony<P>,
@@ -247,12 +258,10 @@ class Run<P> {
     readonly t: Transcript,
     readonly params: P,
     readonly opts: EngineOptions,
-  ) {
-    this.path = transcriptPath(env.dataDir, t.ceremonyId);
-  }
+  ) {}
 
   save() {
-    this.path = persist(this.env.dataDir, this.t);
+    persist(this.env.dataDir, this.t);
   }
 
   ctx(): StepContext<P> {
@@ -264,6 +273,7 @@ class Run<P> {
       env: this.env,
       memory: this.memory,
       transcript: this.t,
+      faults: this.opts.faults ?? noFaults,
       recordOf(step) {
         return doneSteps(run.t).get(step)?.record;
       },
@@ -350,56 +360,109 @@ class Run<P> {
     }
   }
 
-  /** Signs the closed transcript with the station key and appends it to the audit log (once). */
-  async close(): Promise<EngineResult> {
-    this.t.finishedAt = this.t.finishedAt ?? nowIso(this.env);
-    this.save();
-    const statement = await signStatement(
-      {
-        type: TRANSCRIPT_STATEMENT,
-        roster: this.env.coordinator.rosterId,
-        signer: this.env.station.ref,
-        body: this.t as unknown as JsonValue,
-      },
-      this.env.station.sign,
-    );
-    const id = this.t.ceremonyId;
-    const seq = await this.env.store.transaction(async (trx) => {
-      const have = await trx
-        .selectFrom('audit_entries')
-        .select('seq')
-        .where('entry_json', 'like', `%"kind":"${TRANSCRIPT_ENTRY_KIND}"%`)
-        .where('entry_json', 'like', `%"ceremonyId":"${id}"%`)
-        .executeTakeFirst();
-      if (have) return Number(have.seq);
-      const a = await appendEntry(trx, {
-        kind: TRANSCRIPT_ENTRY_KIND,
-        actor: this.env.station.ref,
-        statement,
-        data: { ceremonyId: id, ceremony: this.t.ceremony, status: this.t.status },
-      });
-      return a.seq;
-    });
-    // A finished ceremony is a close: the log signs a checkpoint of it (when this deployment signs).
-    await this.env.coordinator.checkpoint();
-    const signedPath = join(transcriptDir(this.env.dataDir), `${id}.signed.json`);
-    writeDurablySync(signedPath, `${JSON.stringify(statement)}\n`, { mode: 0o600 });
-    this.opts.log?.(`ceremony ${id} ${this.t.status}; transcript in the audit log at seq ${seq}`);
-    return { transcript: this.t, path: this.path, statement, auditSeq: seq };
-  }
-
   async abort(reason: string): Promise<EngineResult> {
     this.current = 'abort';
     const res = await this.ceremony.abort(this.ctx(), reason);
     guardPublic(res.cleanup, 'abort cleanup');
     this.t.abort = { at: nowIso(this.env), reason, cleanup: res.cleanup, statements: res.statements };
     this.t.status = 'aborted';
-    this.save();
-    return this.close();
+    return close(this.env, this.t, this.opts);
   }
 }
 
-function pickUnfinished(dataDir: string, name: string, which: string | true): Transcript {
+const signedPath = (dataDir: string, id: string) => join(transcriptDir(dataDir), `${id}.signed.json`);
+
+/** The signed transcript statement the audit log holds for a ceremony, with its seq, if any. */
+async function loggedTranscript(
+  env: CeremonyEnv,
+  ceremonyId: string,
+): Promise<{ seq: number; statement: Statement } | undefined> {
+  const row = await env.store.db
+    .selectFrom('audit_entries')
+    .select(['seq', 'entry_json'])
+    .where('entry_json', 'like', `%"kind":"${TRANSCRIPT_ENTRY_KIND}"%`)
+    .where('entry_json', 'like', `%"ceremonyId":"${ceremonyId}"%`)
+    .executeTakeFirst();
+  if (!row) return undefined;
+  const entry = JSON.parse(row.entry_json) as { statement: Statement };
+  return { seq: Number(row.seq), statement: entry.statement };
+}
+
+/**
+ * Closes a transcript whose status is set (completed or aborted) in this order: sign it with the
+ * station key and append it to the audit log (once: an entry for the same ceremonyId is never
+ * written twice), then persist the file with its closed status, then the signed copy
+ * (`<id>.signed.json`). A crash before the append leaves the file `running` (resume closes it); a
+ * crash after it leaves the log ahead of the file, and the logged transcript wins.
+ */
+async function close(env: CeremonyEnv, t: Transcript, opts: EngineOptions): Promise<EngineResult> {
+  const faults = opts.faults ?? noFaults;
+  const id = t.ceremonyId;
+  let logged = await loggedTranscript(env, id);
+  if (!logged) {
+    t.finishedAt = t.finishedAt ?? nowIso(env);
+    const statement = await signStatement(
+      {
+        type: TRANSCRIPT_STATEMENT,
+        roster: env.coordinator.rosterId,
+        signer: env.station.ref,
+        body: t as unknown as JsonValue,
+      },
+      env.station.sign,
+    );
+    faults.at('close:before-append');
+    logged = await env.store.transaction(async (trx) => {
+      const have = await trx
+        .selectFrom('audit_entries')
+        .select(['seq', 'entry_json'])
+        .where('entry_json', 'like', `%"kind":"${TRANSCRIPT_ENTRY_KIND}"%`)
+        .where('entry_json', 'like', `%"ceremonyId":"${id}"%`)
+        .executeTakeFirst();
+      if (have)
+        return {
+          seq: Number(have.seq),
+          statement: (JSON.parse(have.entry_json) as { statement: Statement }).statement,
+        };
+      const a = await appendEntry(trx, {
+        kind: TRANSCRIPT_ENTRY_KIND,
+        actor: env.station.ref,
+        statement,
+        data: { ceremonyId: id, ceremony: t.ceremony, status: t.status },
+      });
+      return { seq: a.seq, statement };
+    });
+    faults.at('close:after-append');
+  }
+  // The logged transcript is the record: the file and the signed copy are made to match it.
+  const closed = logged.statement.body as unknown as Transcript;
+  const path = persist(env.dataDir, closed);
+  faults.at('close:after-save');
+  // A finished ceremony is a close: the log signs a checkpoint of it (when this deployment signs).
+  await env.coordinator.checkpoint();
+  writeDurablySync(signedPath(env.dataDir, id), `${JSON.stringify(logged.statement)}\n`, { mode: 0o600 });
+  opts.log?.(`ceremony ${id} ${closed.status}; transcript in the audit log at seq ${logged.seq}`);
+  return { transcript: closed, path, statement: logged.statement, auditSeq: logged.seq };
+}
+
+/**
+ * Is anything left to do for this transcript? Running; or closed without its signed copy (the
+ * file or the log may lack it); or closed naming a restart whose transcript does not exist.
+ */
+function unfinished(dataDir: string, t: Transcript): boolean {
+  if (t.status === 'running' || !existsSync(signedPath(dataDir, t.ceremonyId))) return true;
+  return t.restartedAs !== undefined && !existsSync(transcriptPath(dataDir, t.restartedAs));
+}
+
+/**
+ * The transcript to resume or abort: the one named, or the one unfinished transcript of the
+ * ceremony (abort: running ones only); refuses, in one line, when there is none or several.
+ */
+function pickUnfinished(
+  dataDir: string,
+  name: string,
+  which: string | true,
+  op: 'resume' | 'abort',
+): Transcript {
   if (which !== true) {
     const t = loadTranscript(dataDir, which);
     if (t.ceremony !== name)
@@ -409,8 +472,15 @@ function pickUnfinished(dataDir: string, name: string, which: string | true): Tr
       );
     return t;
   }
-  const open = listTranscripts(dataDir).filter((t) => t.ceremony === name && t.status === 'running');
-  const t = open.at(-1);
+  const open = listTranscripts(dataDir).filter(
+    (t) => t.ceremony === name && (op === 'abort' ? t.status === 'running' : unfinished(dataDir, t)),
+  );
+  if (open.length > 1)
+    throw new CeremonyError(
+      'ceremony_ambiguous',
+      `${open.length} unfinished "${name}" ceremonies (${open.map((t) => t.ceremonyId).join(', ')}); name one: --${op} ID`,
+    );
+  const t = open[0];
   if (!t)
     throw new CeremonyError(
       'ceremony_no_transcript',
@@ -419,25 +489,58 @@ function pickUnfinished(dataDir: string, name: string, which: string | true): Tr
   return t;
 }
 
+const newCeremonyId = (d: CeremonyDefinition, env: CeremonyEnv): string => {
+  const stamp = env
+    .now()
+    .toISOString()
+    .replace(/[-:]/g, '')
+    .replace(/\.\d+Z$/, 'z')
+    .toLowerCase();
+  return `cer-${d.name}-${stamp}-${randomBytes(4).toString('hex')}`;
+};
+
+/**
+ * Finishes a transcript the log or the file says is closed: logs it if the log lacks it, makes the
+ * file and the signed copy match the log, and starts the restart it names if that never began.
+ */
+async function finish<P>(ceremony: Ceremony<P>, opts: EngineOptions, t: Transcript): Promise<EngineResult> {
+  const closed = await close(opts.env, t, opts);
+  const next = closed.transcript.restartedAs;
+  if (next === undefined || existsSync(transcriptPath(opts.env.dataDir, next))) return closed;
+  const restarted = await start(ceremony, { ...opts, resume: undefined }, t.params, t.ceremonyId, next);
+  return { ...closed, restarted };
+}
+
 /** Runs, resumes or aborts a ceremony. @throws {CeremonyError} */
 export async function runEngine<P>(ceremony: Ceremony<P>, opts: EngineOptions): Promise<EngineResult> {
   const d = ceremony.definition;
   checkDefinition(d, ceremony.actions);
   const env = opts.env;
   if (opts.abort !== undefined) {
-    const t = pickUnfinished(env.dataDir, d.name, opts.abort);
+    const t = pickUnfinished(env.dataDir, d.name, opts.abort, 'abort');
+    const logged = await loggedTranscript(env, t.ceremonyId);
+    if (logged) {
+      const done = await finish(ceremony, opts, t);
+      throw new CeremonyError(
+        'ceremony_closed',
+        `ceremony ${t.ceremonyId} is already ${done.transcript.status} (audit entry ${done.auditSeq}); nothing to abort`,
+      );
+    }
     if (t.status !== 'running')
       throw new CeremonyError('ceremony_closed', `ceremony ${t.ceremonyId} is already ${t.status}`);
     const run = new Run(ceremony, env, t, ceremony.parseParams(t.params, env), opts);
     return run.abort(opts.abortReason ?? 'aborted by the ceremony administrator');
   }
   if (opts.resume !== undefined) {
-    const t = pickUnfinished(env.dataDir, d.name, opts.resume);
-    if (t.status !== 'running')
-      throw new CeremonyError(
-        'ceremony_closed',
-        `ceremony ${t.ceremonyId} is already ${t.status}; nothing to resume`,
-      );
+    const t = pickUnfinished(env.dataDir, d.name, opts.resume, 'resume');
+    if (t.status !== 'running' || (await loggedTranscript(env, t.ceremonyId))) {
+      if (!unfinished(env.dataDir, t))
+        throw new CeremonyError(
+          'ceremony_closed',
+          `ceremony ${t.ceremonyId} is already ${t.status}; nothing to resume`,
+        );
+      return finish(ceremony, opts, t);
+    }
     if (t.definitionDigest !== definitionDigest(d))
       throw new CeremonyError(
         'ceremony_not_resumable',
@@ -447,14 +550,24 @@ export async function runEngine<P>(ceremony: Ceremony<P>, opts: EngineOptions): 
     const run = new Run(ceremony, env, t, params, opts);
     const plan = resumePlan(d, t);
     if (plan.unrecoverable !== undefined) {
+      // The restart's id is fixed and persisted before the abort, so the link is in the signed,
+      // logged transcript and survives a crash anywhere in the abort or the restart.
+      if (d.restartAfterAbort && t.restartedAs === undefined) {
+        t.restartedAs = newCeremonyId(d, env);
+        run.save();
+      }
       const aborted = await run.abort(
         `interrupted; "${plan.unrecoverable}" existed only in the lost station process, so the ceremony cannot resume`,
       );
-      if (!d.restartAfterAbort) return aborted;
-      const restarted = await start(ceremony, { ...opts, resume: undefined }, t.params, t.ceremonyId);
-      t.restartedAs = restarted.transcript.ceremonyId;
-      persist(env.dataDir, t);
-      return { ...aborted, transcript: t, restarted };
+      if (t.restartedAs === undefined) return aborted;
+      const restarted = await start(
+        ceremony,
+        { ...opts, resume: undefined },
+        t.params,
+        t.ceremonyId,
+        t.restartedAs,
+      );
+      return { ...aborted, restarted };
     }
     t.resumptions.push({
       at: nowIso(env),
@@ -465,7 +578,7 @@ export async function runEngine<P>(ceremony: Ceremony<P>, opts: EngineOptions): 
     for (const s of plan.redo) await run.runStep(s, s.recoveryOnly ? 'recovered' : 'redone');
     for (const s of plan.remaining) await run.runStep(s, 'done');
     t.status = 'completed';
-    return run.close();
+    return close(env, t, opts);
   }
   return start(ceremony, opts, opts.params ?? {});
 }
@@ -475,19 +588,15 @@ async function start<P>(
   opts: EngineOptions,
   rawParams: Record<string, unknown>,
   restartOf?: string,
+  ceremonyId?: string,
 ): Promise<EngineResult> {
   const d = ceremony.definition;
   const env = opts.env;
+  // Every parameter is checked against the roster in force before the transcript or any step exists.
   const params = ceremony.parseParams(rawParams, env);
-  const stamp = env
-    .now()
-    .toISOString()
-    .replace(/[-:]/g, '')
-    .replace(/\.\d+Z$/, 'z')
-    .toLowerCase();
   const t: Transcript = {
     format: TRANSCRIPT_FORMAT,
-    ceremonyId: `cer-${d.name}-${stamp}-${randomBytes(4).toString('hex')}`,
+    ceremonyId: ceremonyId ?? newCeremonyId(d, env),
     ceremony: d.name,
     definitionDigest: definitionDigest(d),
     params: ceremony.paramsJson(params),
@@ -507,5 +616,5 @@ async function start<P>(
   run.save();
   for (const s of d.steps) if (!s.recoveryOnly) await run.runStep(s, 'done');
   t.status = 'completed';
-  return run.close();
+  return close(env, t, opts);
 }

@@ -189,6 +189,8 @@ export type CeremonyErrorCode =
   | 'ceremony_not_resumable'
   | 'ceremony_no_transcript'
   | 'ceremony_closed'
+  | 'ceremony_ambiguous'
+  | 'ceremony_published'
   | 'ceremony_sign_off_missing';
 
 export class CeremonyError extends EmbassyError<CeremonyErrorCode> {
