@@ -19,6 +19,7 @@ import { toHex } from '../src/crypto/bytes.ts';
 import type { JsonValue } from '../src/crypto/jcs.ts';
 import { formatPublicKey, type Identity, parsePublicKey } from '../src/crypto/keys.ts';
 import { type Statement, signStatement, toBase64Url } from '../src/crypto/statement.ts';
+import { type Faults, noFaults } from '../src/fs/faults.ts';
 import { recipientKeysHash } from '../src/protocol/statements.ts';
 import {
   assembleSignedRoster,
@@ -28,6 +29,7 @@ import {
   findEpoch,
   type RosterDoc,
   type RosterSignature,
+  rosterIdHex,
   signRoster,
   tokenSigner,
 } from '../src/roster/index.ts';
@@ -224,8 +226,15 @@ export function epochFromRecord(rec: JsonObject, createdAt: Date): Epoch {
   });
 }
 
-/** Imports every share into its custodian's token (the share is unwrapped inside the token). */
-export async function importShares(env: CeremonyEnv, s: SplitResult): Promise<JsonObject> {
+/**
+ * Imports every share into its custodian's token (the share is unwrapped inside the token). Crash
+ * points, once per share: `import-shares:after-intent`, `import-shares:after-import`.
+ */
+export async function importShares(
+  env: CeremonyEnv,
+  s: SplitResult,
+  faults: Faults = noFaults,
+): Promise<JsonObject> {
   const imported = [];
   for (const x of s.shares) {
     const token = await env.custodian(x.custodian);
@@ -237,12 +246,14 @@ export async function importShares(env: CeremonyEnv, s: SplitResult): Promise<Js
       epoch: s.epoch,
     };
     await hsmEntry(env, 'hsm-intent', facts);
+    faults.at('import-shares:after-intent');
     const info = await token.importShare(x.envelope, {
       domain: s.domain,
       epoch: s.epoch,
       ceremony: s.ceremonyDigest,
       custodian: x.custodian,
     });
+    faults.at('import-shares:after-import');
     await hsmEntry(env, 'hsm-outcome', { ...facts, objectId: info.id, objectLabel: info.label });
     imported.push({ custodian: x.custodian, objectId: info.id, objectLabel: info.label });
   }
@@ -292,14 +303,63 @@ export async function acceptances(
   return { record: { acceptedBy: r.holders.map((h) => h.custodian) }, statements };
 }
 
+/** A domain's epoch in a roster version, if the domain and the epoch are there. */
+const epochIn = (r: RosterDoc, domain: string, epoch: number): Epoch | undefined =>
+  r.domains.find((d) => d.name === domain)?.epochs.find((e) => e.epoch === epoch);
+
+/** A published roster version: number, id and the root custodians who signed it. */
+export interface Published {
+  version: number;
+  rosterId: string;
+  signers: string[];
+}
+
+/**
+ * The roster version that published an epoch, when the roster in force holds that domain/epoch
+ * with this quorum public key: a publish step interrupted after the coordinator stored the version
+ * records it from here instead of publishing again.
+ */
+export async function publishedEpoch(
+  env: CeremonyEnv,
+  domain: string,
+  epoch: number,
+  quorumPublicKey: string,
+): Promise<Published | undefined> {
+  const same = (r: RosterDoc) => epochIn(r, domain, epoch)?.quorumPublicKey === quorumPublicKey;
+  if (!same(env.roster())) return undefined;
+  const first = (await env.coordinator.rosterVersions()).find((v) => same(v.roster));
+  if (!first) return undefined;
+  return {
+    version: first.roster.version,
+    rosterId: rosterIdHex(first.roster),
+    signers: first.signatures.map((s) => s.signer),
+  };
+}
+
+/**
+ * Refuses to touch the shares of an epoch the roster in force publishes (and has not retired):
+ * whatever a transcript says, those shares are the only copy of a live key.
+ * @throws {CeremonyError} ceremony_published
+ */
+export function refuseIfPublished(env: CeremonyEnv, domain: string, epoch: number): void {
+  const e = epochIn(env.roster(), domain, epoch);
+  if (e && e.retired !== true)
+    throw new CeremonyError(
+      'ceremony_published',
+      `${domain}/${epoch} is published by roster version ${env.roster().version} in force; its shares are kept (resume the ceremony to record it, or rotate the domain)`,
+    );
+}
+
 /**
  * Signs `doc` with root custodians until both the old root's and the new root's thresholds are met,
- * and publishes it through the coordinator (which verifies it and logs `roster-version`).
+ * and publishes it through the coordinator (which verifies it and logs `roster-version`). Crash
+ * points: `publish-roster:before-store`, `publish-roster:after-store`.
  */
 export async function publishRoster(
   env: CeremonyEnv,
   doc: RosterDoc,
-): Promise<{ version: number; rosterId: string; signers: string[] }> {
+  faults: Faults = noFaults,
+): Promise<Published> {
   const old = env.roster();
   const candidates = [...new Set([...old.root.custodians, ...doc.root.custodians])].filter(
     (c) => !env.absent.has(c) && doc.custodians.some((x) => x.id === c),
@@ -315,17 +375,25 @@ export async function publishRoster(
       'ceremony_precondition',
       `not enough root custodians present to sign roster version ${doc.version}`,
     );
+  faults.at('publish-roster:before-store');
   const res = await env.coordinator.addRosterVersion(env.stationCaller(), assembleSignedRoster(doc, sigs));
+  faults.at('publish-roster:after-store');
   return { ...res, signers: sigs.map((s) => s.signer) };
 }
 
-/** Destroys a custodian's share in their token and has them sign the destruction record. */
+/**
+ * Destroys a custodian's share in their token and has them sign the destruction record; never a
+ * share of an epoch the roster in force publishes live ({@link refuseIfPublished}). Crash points:
+ * `destroy:after-intent`, `destroy:after-destroy`.
+ */
 export async function destroyAndSign(
   env: CeremonyEnv,
   custodian: string,
   domain: string,
   epoch: number,
+  faults: Faults = noFaults,
 ): Promise<{ record: DestructionRecord | null; statement: Statement }> {
+  refuseIfPublished(env, domain, epoch);
   const token = await env.custodian(custodian);
   const held = (await token.listShares()).find((x) => x.domain === domain && x.epoch === epoch);
   // Idempotent after a crash: a share already gone is recorded as such, signed all the same.
@@ -338,7 +406,9 @@ export async function destroyAndSign(
     ...(held ? { objectId: held.id } : {}),
   };
   if (held) await hsmEntry(env, 'hsm-intent', facts);
+  if (held) faults.at('destroy:after-intent');
   const record: DestructionRecord | null = held ? await token.destroyShare(domain, epoch) : null;
+  if (held) faults.at('destroy:after-destroy');
   if (held) await hsmEntry(env, 'hsm-outcome', facts);
   const body = record
     ? { ...record }

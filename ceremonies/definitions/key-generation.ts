@@ -9,13 +9,15 @@
 import type { Statement } from '../../src/crypto/statement.ts';
 import { domain as domainOf, nextVersion } from '../../src/roster/index.ts';
 import type { SplitResult } from '../../src/station/key-ceremony.ts';
-import type { Ceremony } from '../engine.ts';
+import type { Ceremony, StepResult } from '../engine.ts';
 import {
   acceptances,
   destroyAndSign,
   epochFromRecord,
   importShares,
+  publishedEpoch,
   publishRoster,
+  refuseIfPublished,
   splitFor,
   splitRecord,
   zeroise,
@@ -199,9 +201,9 @@ export const ceremony: Ceremony<KeyGenerationParams> = {
       memory.set('split', split);
       return { record: splitRecord(split) };
     },
-    async 'import-shares'({ env, memory }) {
+    async 'import-shares'({ env, memory, faults }) {
       return {
-        record: await importShares(env, memory.get('split') as SplitResult),
+        record: await importShares(env, memory.get('split') as SplitResult, faults),
         who: [...(memory.get('split') as SplitResult).shares.map((s) => `custodian/${s.custodian}`)],
       };
     },
@@ -220,9 +222,22 @@ export const ceremony: Ceremony<KeyGenerationParams> = {
         },
       };
     },
-    async 'publish-roster'({ env, params, recordOf }) {
+    async 'publish-roster'({ env, params, recordOf, faults }): Promise<StepResult> {
+      // Interrupted after the coordinator stored this version: record it, do not publish again.
+      const split = recordOf('generate-and-split')!;
+      const done = await publishedEpoch(env, params.domain, params.epoch, split['quorumPublicKey'] as string);
+      if (done)
+        return {
+          record: {
+            rosterVersion: done.version,
+            rosterId: done.rosterId,
+            signers: done.signers,
+            alreadyPublished: true,
+          },
+          who: done.signers.map((s) => `custodian/${s}`),
+        };
       const roster = env.roster();
-      const epoch = epochFromRecord(recordOf('generate-and-split')!, env.now());
+      const epoch = epochFromRecord(split, env.now());
       const doc = nextVersion(roster, {
         issuedAt: new Date(
           Math.max(Date.parse(roster.issuedAt), Math.floor(env.now().getTime() / 1000) * 1000),
@@ -241,7 +256,7 @@ export const ceremony: Ceremony<KeyGenerationParams> = {
         ],
         jobs: jobsSealing(roster, params.domain, params.policy.jobs),
       });
-      const res = await publishRoster(env, doc);
+      const res = await publishRoster(env, doc, faults);
       domainOf(env.roster(), params.domain);
       return {
         record: { rosterVersion: res.version, rosterId: res.rosterId, signers: res.signers },
@@ -249,7 +264,7 @@ export const ceremony: Ceremony<KeyGenerationParams> = {
       };
     },
   },
-  async abort({ env, params, recordOf }) {
+  async abort({ env, params, recordOf, faults }) {
     const destroyed: { custodian: string; objectId: string | null }[] = [];
     const notReached: string[] = [];
     const statements: Statement[] = [];
@@ -258,6 +273,9 @@ export const ceremony: Ceremony<KeyGenerationParams> = {
         'ceremony_closed',
         'the key is already published; rotate the domain instead of aborting',
       );
+    // The roster in force, not the transcript, says whether the key is live (a crash may have hit
+    // after the coordinator stored the version): its shares are never destroyed.
+    refuseIfPublished(env, params.domain, params.epoch);
     const holders = params.custodians;
     for (const c of holders) {
       if (env.absent.has(c)) {
@@ -269,7 +287,7 @@ export const ceremony: Ceremony<KeyGenerationParams> = {
         (x) => x.domain === params.domain && x.epoch === params.epoch,
       );
       if (!held) continue;
-      const r = await destroyAndSign(env, c, params.domain, params.epoch);
+      const r = await destroyAndSign(env, c, params.domain, params.epoch, faults);
       destroyed.push({ custodian: c, objectId: r.record?.objectId ?? null });
       statements.push(r.statement);
     }
