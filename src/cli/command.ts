@@ -1,4 +1,5 @@
 import { type ParseArgsConfig, parseArgs } from 'node:util';
+import { EmbassyError } from '../errors.ts';
 import type { Faults } from '../fs/faults.ts';
 import { UsageError } from './errors.ts';
 
@@ -19,6 +20,16 @@ export interface Command {
 export interface CommandContext {
   /** Crash injection for tests; only the test-support wrapper of the CLI passes one. */
   faults?: Faults;
+}
+
+/**
+ * A well-formed command line refused on the state it meets (a key file exists, no keys for the
+ * ceremony, the person declined): exit status 1, where a {@link UsageError} is 2.
+ */
+export class CommandError extends EmbassyError<'refused'> {
+  constructor(message: string) {
+    super('refused', message);
+  }
 }
 
 /** Thrown by {@link parse} for `--help`: src/cli/main.ts prints the help and exits 0. */

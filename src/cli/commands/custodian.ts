@@ -3,7 +3,7 @@ import { createInterface } from 'node:readline/promises';
 import { decide, pendingCeremonies, release, showCeremony } from '../../custodian/client.ts';
 import { ReleaseJournal } from '../../custodian/journal.ts';
 import type { CheckedCeremony } from '../../protocol/check.ts';
-import { type Command, parse } from '../command.ts';
+import { type Command, CommandError, parse } from '../command.ts';
 import { UsageError } from '../errors.ts';
 import { dataDirOf, HSM_HELP, hsmOptions } from '../hsm.ts';
 import { custodianClient, REMOTE_HELP, remoteOptions } from '../remote.ts';
@@ -51,7 +51,7 @@ async function confirm(question: string, yes: boolean | undefined): Promise<void
   const rl = createInterface({ input: process.stdin, output: process.stderr });
   const answer = await rl.question(`${question} [y/N] `);
   rl.close();
-  if (!/^y(es)?$/i.test(answer.trim())) throw new UsageError('not confirmed; nothing was signed');
+  if (!/^y(es)?$/i.test(answer.trim())) throw new CommandError('not confirmed; nothing was signed');
 }
 
 export const custodian: Command = {

@@ -2,7 +2,7 @@ import { readFile } from 'node:fs/promises';
 import { formatKeyFile, formatPublicKey, parseKeyFile } from '../../crypto/keys.ts';
 import { xwingKeygen } from '../../crypto/xwing.ts';
 import { writeDurably } from '../../fs/durable.ts';
-import { type Command, parse } from '../command.ts';
+import { type Command, CommandError, parse } from '../command.ts';
 import { UsageError } from '../errors.ts';
 
 const help = `
@@ -48,7 +48,7 @@ export const keygen: Command = {
       await writeDurably(values.output, text, { mode: 0o600, exclusive: true }).catch(
         (e: NodeJS.ErrnoException) => {
           if (e.code === 'EEXIST')
-            throw new UsageError(`${values.output} already exists; refusing to overwrite a key file`);
+            throw new CommandError(`${values.output} already exists; refusing to overwrite a key file`);
           throw e;
         },
       );

@@ -2,7 +2,7 @@ import { join } from 'node:path';
 import type { CeremonyView } from '../../protocol/views.ts';
 import { requestUnlock, unlockAndRestore } from '../../station/client.ts';
 import { stationKeys } from '../../station/keys.ts';
-import { type Command, parse, positiveInt } from '../command.ts';
+import { type Command, CommandError, parse, positiveInt } from '../command.ts';
 import { UsageError } from '../errors.ts';
 import { dataDirOf } from '../hsm.ts';
 import { REMOTE_HELP, remoteOptions, softwareClient } from '../remote.ts';
@@ -77,7 +77,7 @@ export const station: Command = {
     } else if (action === 'unlock') {
       if (!id || !values.output) throw new UsageError('unlock needs a ceremony id and -o DIR');
       const keys = keyStore.load(id);
-      if (!keys) throw new UsageError(`no ceremony keys for ${id} in ${keyStore.dir}`);
+      if (!keys) throw new CommandError(`no ceremony keys for ${id} in ${keyStore.dir}`);
       const { snapshots } = await client.get<{ snapshots: { id: string; location: string }[] }>(
         '/v1/snapshots',
       );
