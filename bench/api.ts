@@ -15,6 +15,7 @@ import { join } from 'node:path';
 import { serve } from '@hono/node-server';
 import { Hono } from 'hono';
 import { atomicFileSink, bufferSource, sealArchive } from '../src/archive/index.ts';
+import { registerSnapshot } from '../src/backup/index.ts';
 import { startServer } from '../src/coordinator/server.ts';
 import { decide, release } from '../src/custodian/client.ts';
 import { buildDevDeployment, type DevDeployment } from '../src/devkit/deployment.ts';
@@ -124,7 +125,7 @@ async function run(label: string, store: StoreOptions | undefined, dataDir: stri
     const data = Buffer.from('parcel;owner;area\n12-004;Tamm;1200\n'.repeat(30_000));
     const split = w.splits.get('land')!;
     const path = join(dataDir, 'land-1');
-    const sealed = await sealArchive(bufferSource(data), await atomicFileSink(path), {
+    await sealArchive(bufferSource(data), await atomicFileSink(path), {
       manifest: {
         domain: 'land',
         snapshotId: 'land-1',
@@ -136,20 +137,7 @@ async function run(label: string, store: StoreOptions | undefined, dataDir: stri
       maker: { signer: 'job/backup-job', rosterId: w.rosterPin, sequence: 1, sign: w.job.sign },
       threads: 0,
     });
-    const job = client('backup-job');
-    await job.post(
-      '/v1/snapshots',
-      await job.statement(STATEMENT.snapshot, {
-        id: 'land-1',
-        domain: 'land',
-        sealEpoch: 1,
-        size: sealed.archiveBytes,
-        digest: '00'.repeat(32),
-        location: path,
-        sequence: 1,
-        createdAt: new Date().toISOString(),
-      }),
-    );
+    await registerSnapshot(client('backup-job'), path);
     const station = { id: 'station-lux', roster: w.roster, client: client('station-lux') };
 
     // Pending ceremonies, and one pre-signed decision request per (ceremony, custodian).

@@ -2,6 +2,7 @@
 import { rmSync } from 'node:fs';
 import { type CeremonyEnv, openDeployment } from '../../ceremonies/index.ts';
 import { entries, treeHead } from '../../src/audit/log.ts';
+import { registrationOf } from '../../src/backup/index.ts';
 import { ed25519KeySigner } from '../../src/crypto/ed25519-signer.ts';
 import { createRehearsal } from '../../src/devkit/ceremonies.ts';
 import { readDevKeyFile } from '../../src/devkit/signers.ts';
@@ -68,16 +69,7 @@ export async function sealSnapshot(env: CeremonyEnv, domain: string, id: string,
       type: STATEMENT.snapshot,
       roster: rosterId,
       signer: 'job/backup-job',
-      body: {
-        id,
-        domain,
-        sealEpoch: e.epoch,
-        size: res.archiveBytes,
-        digest: '0'.repeat(64),
-        location: path,
-        sequence: seq,
-        createdAt: new Date().toISOString(),
-      },
+      body: await registrationOf(path),
     },
     sign,
   );
@@ -89,7 +81,7 @@ export async function sealSnapshot(env: CeremonyEnv, domain: string, id: string,
         domain,
         seal_epoch: e.epoch,
         size: res.archiveBytes,
-        digest: 'fixture',
+        digest: (registration.body as { bodyDigest: string }).bodyDigest,
         location: path,
         sequence: seq,
         manifest_json: JSON.stringify(registration),
