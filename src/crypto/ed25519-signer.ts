@@ -9,9 +9,10 @@
  * const sign = ed25519KeySigner(privateKey);
  * const sig = await sign(payload); // 64 bytes
  * ed25519RawPublicKey(publicKey); // 32 bytes
+ * ed25519PrivateKeyFromSeed(seed); // the key of a 32-byte RFC 8032 private key
  * @module
  */
-import { createPublicKey, type KeyObject, sign as nodeSign } from 'node:crypto';
+import { createPrivateKey, createPublicKey, type KeyObject, sign as nodeSign } from 'node:crypto';
 
 /** Signs a message and returns the raw signature (the shape of request, statement and note signers). */
 export type SignFunction = (message: Uint8Array) => Promise<Uint8Array>;
@@ -26,4 +27,12 @@ export const ed25519KeySigner =
 export function ed25519RawPublicKey(key: KeyObject): Uint8Array {
   const spki = (key.type === 'private' ? createPublicKey(key) : key).export({ format: 'der', type: 'spki' });
   return new Uint8Array(spki.subarray(spki.length - 32));
+}
+
+const PKCS8_PREFIX = Buffer.from('302e020100300506032b657004220420', 'hex');
+
+/** The key object of a 32-byte RFC 8032 private key (seed). @throws {TypeError} for any other length */
+export function ed25519PrivateKeyFromSeed(seed: Uint8Array): KeyObject {
+  if (seed.length !== 32) throw new TypeError('an Ed25519 seed is 32 bytes');
+  return createPrivateKey({ key: Buffer.concat([PKCS8_PREFIX, seed]), format: 'der', type: 'pkcs8' });
 }

@@ -21,13 +21,16 @@
  */
 import {
   createHash,
-  createPrivateKey,
   createPublicKey,
   generateKeyPairSync,
   type KeyObject,
   verify as nodeVerify,
 } from 'node:crypto';
-import { ed25519KeySigner, ed25519RawPublicKey } from '../crypto/ed25519-signer.ts';
+import {
+  ed25519KeySigner,
+  ed25519PrivateKeyFromSeed,
+  ed25519RawPublicKey,
+} from '../crypto/ed25519-signer.ts';
 import { EmbassyError } from '../errors.ts';
 
 /** Error codes raised by this module. */
@@ -218,7 +221,6 @@ export interface NoteVerifier {
 }
 
 const ED25519_SPKI_PREFIX = Buffer.from('302a300506032b6570032100', 'hex');
-const ED25519_PKCS8_PREFIX = Buffer.from('302e020100300506032b657004220420', 'hex');
 
 function ed25519PublicKeyObject(publicKey: Uint8Array): KeyObject | null {
   if (!(publicKey instanceof Uint8Array) || publicKey.length !== 32) return null;
@@ -336,11 +338,7 @@ export function softwareEd25519Signer(name: string, seed?: Uint8Array): Signer {
   else {
     if (!(seed instanceof Uint8Array) || seed.length !== 32)
       throw new NoteError('note_bad_verifier_key', 'Ed25519 seed must be 32 bytes');
-    priv = createPrivateKey({
-      key: Buffer.concat([ED25519_PKCS8_PREFIX, seed]),
-      format: 'der',
-      type: 'pkcs8',
-    });
+    priv = ed25519PrivateKeyFromSeed(seed);
   }
   return ed25519Signer(name, ed25519RawPublicKey(priv), ed25519KeySigner(priv));
 }
