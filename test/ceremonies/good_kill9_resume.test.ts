@@ -11,7 +11,7 @@ const WITH_FAULTS = join(import.meta.dirname, '..', 'support', 'embassy-with-fau
 // test-support wrapper injects it) is resumed by the next run from its persisted transcript, which
 // says so, and the result verifies offline.
 describe('kill -9 during a ceremony, then --resume', () => {
-  it('a health check killed before its second step resumes and completes', () => {
+  it('a health check killed between steps, and a key generation killed inside its publish step, resume and complete', () => {
     const dir = join(mkdtempSync(join(tmpdir(), 'embassy-kill9-')), 'r');
     let r = embassy([
       'ceremony',
@@ -53,5 +53,19 @@ describe('kill -9 during a ceremony, then --resume', () => {
     const v = exportAndVerify(dir);
     expect(v.stdout.toString()).toContain('findings: none');
     expect(v.status).toBe(0);
+
+    // Killed after the coordinator stored the new roster version, before the transcript recorded it:
+    // a bare --resume, as the runbook writes it, records the version in force and completes.
+    const keyGen = ['ceremony', 'run', 'key-generation', '--rehearse', '--data-dir', dir];
+    const killedInPublish = spawnSync(
+      process.execPath,
+      ['--import', 'tsx', WITH_FAULTS, ...keyGen, '--param', 'domain=taxes', '--param', 'threshold=2'],
+      { env: { ...process.env, EMBASSY_TEST_KILL_AT: 'publish-roster:after-store' } },
+    );
+    expect(killedInPublish.signal).toBe('SIGKILL');
+    r = embassy([...keyGen, '--resume']);
+    expect(r.stderr.toString()).toBe('');
+    expect(r.stdout.toString()).toMatch(/cer-key-generation-\S+ completed/);
+    expect(exportAndVerify(dir).status).toBe(0);
   });
 });
