@@ -16,7 +16,7 @@ import { checkDeadline, evaluateUnlock, PolicyError, type SignedDecision } from 
 import { sha256Hex } from '../protocol/request.ts';
 import { recipientKeysHash, STATEMENT, type UnlockRequestBody } from '../protocol/statements.ts';
 import type { CeremonyState, CeremonyView, ReleaseView, StatementView } from '../protocol/views.ts';
-import { domain as domainOf, findEpoch } from '../roster/index.ts';
+import { domainAcceptsLegalBasis, domain as domainOf, findEpoch, stationMayAsk } from '../roster/index.ts';
 import type { Trx } from '../store/index.ts';
 import { acceptStatement, type Caller, type Context, requireRole, spendNonce } from './caller.ts';
 import { ApiError } from './errors.ts';
@@ -55,12 +55,14 @@ export class UnlockService {
     const epoch = findEpoch(roster, body.domain, body.epoch);
     if (!epoch || epoch.retired)
       throw new ApiError('policy', `domain "${body.domain}" has no live epoch ${body.epoch}`);
-    if (!roster.legalBases.some((l) => l.code === body.justification.legalBasis)) {
+    if (!domainAcceptsLegalBasis(roster, dom, body.justification.legalBasis)) {
       throw new ApiError(
         'policy',
-        `legal basis "${body.justification.legalBasis}" is not in the roster's list`,
+        `legal basis "${body.justification.legalBasis}" is not accepted for domain "${body.domain}"`,
       );
     }
+    if (!stationMayAsk(dom, caller.id))
+      throw new ApiError('policy', `station "${caller.id}" may not ask to unlock domain "${body.domain}"`);
     try {
       checkDeadline(dom, body.createdAt, body.deadline);
     } catch (e) {

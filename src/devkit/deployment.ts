@@ -75,6 +75,8 @@ export interface DevDeploymentOptions {
   veto?: 'any' | 'none';
   /** Per-domain custodian sets (ids of `custodians`); default: every custodian holds a share of every domain. */
   domainCustodians?: Record<string, string[]>;
+  /** Per-domain policy lists (legal bases accepted, stations allowed to ask); default: the roster's whole lists. */
+  domainPolicy?: Record<string, { legalBases?: string[]; stations?: string[] }>;
   /** Further registered stations besides `station-lux` (software Ed25519 keys), e.g. for foreign-station tests. */
   extraStations?: string[];
   now?: () => Date;
@@ -221,6 +223,7 @@ export async function buildDevDeployment(opts: DevDeploymentOptions): Promise<De
         maxDeadlineSeconds: 7 * 86400,
         veto: opts.veto ?? 'any',
         maxEpochAgeDays: 365,
+        ...opts.domainPolicy?.[s.domain],
       },
       homeStanza: true,
       epochs: [

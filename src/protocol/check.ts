@@ -13,7 +13,14 @@
 import { toHex } from '../crypto/bytes.ts';
 import { fromBase64Url, type Statement, statementId, verifyStatement } from '../crypto/statement.ts';
 import { EmbassyError } from '../errors.ts';
-import { domain as domainOf, findEpoch, principalKey, type RosterDoc } from '../roster/index.ts';
+import {
+  domainAcceptsLegalBasis,
+  domain as domainOf,
+  findEpoch,
+  principalKey,
+  type RosterDoc,
+  stationMayAsk,
+} from '../roster/index.ts';
 import { type CeremonyId, PrincipalRef } from './ids.ts';
 import { evaluateUnlock, type SignedDecision, type UnlockVerdict } from './policy.ts';
 import { sha256Hex } from './request.ts';
@@ -79,8 +86,10 @@ export function checkCeremony(
   const epoch = findEpoch(roster, body.domain, body.epoch);
   if (!epoch || epoch.retired)
     fail(`domain "${body.domain}" has no live epoch ${body.epoch} in the pinned roster`);
-  if (!roster.legalBases.some((l) => l.code === body.justification.legalBasis))
-    fail('the legal basis is not in the roster');
+  if (!domainAcceptsLegalBasis(roster, dom, body.justification.legalBasis))
+    fail(`the legal basis is not accepted for domain "${body.domain}" in the pinned roster`);
+  if (!stationMayAsk(dom, station))
+    fail(`station "${station}" may not ask to unlock domain "${body.domain}"`);
   const requestHash = toHex(statementId(req));
   const recipientP256 = fromBase64Url(body.recipientP256)!;
   const recipientXWing = fromBase64Url(body.recipientXWing)!;

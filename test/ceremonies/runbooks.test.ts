@@ -10,7 +10,7 @@ import type { Transcript } from '../../ceremonies/types.ts';
 const names = listCeremonies().map((c) => c.name);
 
 describe('ceremony runbooks', () => {
-  it('lists the six ceremonies', () => {
+  it('lists the seven ceremonies', () => {
     expect(names).toEqual([
       'key-generation',
       'custodian-enrolment',
@@ -18,6 +18,7 @@ describe('ceremony runbooks', () => {
       'rotation',
       'offboarding',
       'health-check',
+      'policy-change',
     ]);
   });
 
