@@ -139,7 +139,7 @@ export const definition: CeremonyDefinition = {
     },
   ],
   onAbort:
-    'every share of the new key already imported is destroyed in its token and each custodian signs the destruction record; nothing is published.',
+    'every share of the new key already imported is destroyed in its token and each custodian signs the destruction record; nothing is published. If the roster in force already publishes the key (an interruption inside the publish step), the abort refuses and destroys nothing: resume instead, which records the published version.',
   restartAfterAbort: true,
 };
 
