@@ -10,13 +10,12 @@ import { createPrivateKey, randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { type Custodian, openCustodian, openLogToken, resolvePin } from '../hsm/index.ts';
-import { CheckpointSigner } from '../src/audit/signer.ts';
+import { checkpointSignerPolicy, checkpointStatePath } from '../src/audit/signer-policy.ts';
 import { createApp } from '../src/coordinator/app.ts';
 import type { Caller } from '../src/coordinator/caller.ts';
 import { Coordinator } from '../src/coordinator/index.ts';
 import { ed25519KeySigner } from '../src/crypto/ed25519-signer.ts';
 import { ReleaseJournal } from '../src/custodian/journal.ts';
-import { ed25519Signer } from '../src/log/note.ts';
 import { CoordinatorClient, type PayloadSigner } from '../src/protocol/client.ts';
 import { findCustodian, type RosterDoc, tokenSigner } from '../src/roster/index.ts';
 import { openStore, type Store, storeOptionsFromEnv } from '../src/store/index.ts';
@@ -78,11 +77,11 @@ const autoConfirm =
 
 /**
  * The log's checkpoint signer, when the deployment keeps one (DIR/checkpoint-state, written when
- * the log was set up): the Ed25519 key in the `log` token, PIN from the deployment's sources.
+ * the log was set up): the Ed25519 key in the `log` token, PIN from the deployment's sources, under
+ * the policy `embassy serve` runs (src/audit/signer-policy.ts).
  */
-async function checkpointerOf(dir: string, origin: string, dep: DeploymentFile) {
-  const statePath = join(dir, 'checkpoint-state');
-  if (!existsSync(statePath)) return undefined;
+async function checkpointerOf(dir: string, store: Store, dep: DeploymentFile) {
+  if (!existsSync(checkpointStatePath(dir))) return undefined;
   const { pin } = await resolvePin({
     label: 'log',
     dev: dep.dev,
@@ -90,12 +89,7 @@ async function checkpointerOf(dir: string, origin: string, dep: DeploymentFile) 
     ...(dep.pinFile ? { pinFile: resolve(dir, dep.pinFile) } : {}),
   });
   const token = await openLogToken({ label: 'log', pin });
-  const publicKey = await token.ed25519PublicKey();
-  const signer = new CheckpointSigner({
-    statePath,
-    origin,
-    signer: ed25519Signer(origin, publicKey, (m) => token.signEd25519(m)),
-  });
+  const signer = (await checkpointSignerPolicy({ store, dataDir: dir, token }))!;
   return { token, signer };
 }
 
@@ -110,7 +104,7 @@ export async function openDeployment(dataDir: string, opts: OpenOptions = {}): P
   const stationKey = createPrivateKey(readFileSync(resolve(dir, dep.station.keyFile)));
   const now = opts.now ?? (() => new Date());
   const store = await openStore(storeOptionsFromEnv(dir));
-  const checkpoints = await checkpointerOf(dir, store.origin, dep);
+  const checkpoints = await checkpointerOf(dir, store, dep);
   const coordinator = await Coordinator.open(store, {
     rosterPin: dep.rosterPin,
     now,
