@@ -1,5 +1,5 @@
 import { type ParseArgsConfig, parseArgs } from 'node:util';
-import { EmbassyError } from '../errors.ts';
+import { describeError, EmbassyError } from '../errors.ts';
 import type { Faults } from '../fs/faults.ts';
 import { UsageError } from './errors.ts';
 
@@ -71,6 +71,20 @@ export function parse<O extends Options>(argv: string[], options: O, help: strin
 export function finding(message: string): 1 {
   process.stderr.write(`embassy: ${message}\n`);
   return 1;
+}
+
+/**
+ * Parses an option's value; a malformed one is a usage error (exit status 2), its message unchanged.
+ *
+ * @example
+ * const keys = (values.recipient ?? []).map((r) => optionValue(() => parsePublicKey(r)));
+ */
+export function optionValue<T>(parseValue: () => T): T {
+  try {
+    return parseValue();
+  } catch (e) {
+    throw new UsageError(describeError(e));
+  }
 }
 
 export function positiveInt(value: string | undefined, name: string, fallback: number): number {

@@ -6,7 +6,7 @@ import { archivesFromStore, homeRotateJob, keyAgeJob, rewrapJob } from '../../jo
 import { writeJobMetrics } from '../../jobs/metrics.ts';
 import { verifyRosterChain } from '../../roster/index.ts';
 import { openStore, type Store, storeOptionsFromEnv } from '../../store/index.ts';
-import { type Command, finding, parse, positiveInt } from '../command.ts';
+import { type Command, finding, optionValue, parse, positiveInt } from '../command.ts';
 import { UsageError } from '../errors.ts';
 import { dataDirOf, HSM_HELP, hsmOptions, openHomeFromArgs } from '../hsm.ts';
 import { rosterPin } from '../remote.ts';
@@ -110,7 +110,10 @@ export const jobs: Command = {
         const r = await rewrapJob({
           domain: values.domain,
           identities: parseKeyFile(await readFile(values.identity, 'utf8')),
-          recipient: { publicKey: parsePublicKey(values.to), epoch: positiveInt(values.epoch, '--epoch', 1) },
+          recipient: {
+            publicKey: optionValue(() => parsePublicKey(values.to!)),
+            epoch: positiveInt(values.epoch, '--epoch', 1),
+          },
           archives: await archivesFromStore(store, values.domain),
           stateDir,
           store,

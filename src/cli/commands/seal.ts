@@ -4,7 +4,7 @@ import { basename } from 'node:path';
 import type { HomeHsm } from '../../../hsm/index.ts';
 import { homeWrapper, type Manifest, sealArchive } from '../../archive/index.ts';
 import { parsePublicKey, parseRecipientsFile } from '../../crypto/keys.ts';
-import { type Command, parse, positiveInt } from '../command.ts';
+import { type Command, optionValue, parse, positiveInt } from '../command.ts';
 import { UsageError } from '../errors.ts';
 import { HSM_HELP, hsmOptions, openHomeFromArgs } from '../hsm.ts';
 import { inputFrom, outputTo } from '../io.ts';
@@ -52,7 +52,7 @@ export const seal: Command = {
       help,
     );
     if (positionals.length > 1) throw new UsageError('seal takes at most one input file');
-    const keys = (values.recipient ?? []).map((r) => parsePublicKey(r));
+    const keys = (values.recipient ?? []).map((r) => optionValue(() => parsePublicKey(r)));
     for (const f of values['recipients-file'] ?? [])
       keys.push(...parseRecipientsFile(await readFile(f, 'utf8')));
     if (keys.length === 0) throw new UsageError('no recipient: give -r PUBKEY or -R FILE');
