@@ -16,7 +16,7 @@
  * BENCH_AUDIT_APPENDS (default 2000), BENCH_AUDIT_PG_URL (default DATABASE_URL, else
  * EMBASSY_TEST_DATABASE_URL, else postgres://postgres@127.0.0.1:5432/test; "off" skips PostgreSQL).
  */
-import { generateKeyPairSync, sign as nodeSign, randomBytes } from 'node:crypto';
+import { generateKeyPairSync, randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -24,6 +24,7 @@ import { p256 } from '@noble/curves/nist.js';
 import { sql } from 'kysely';
 import { appendEntry } from '../src/audit/log.ts';
 import { CheckpointSigner } from '../src/audit/signer.ts';
+import { ed25519KeySigner, ed25519RawPublicKey } from '../src/crypto/ed25519-signer.ts';
 import { jcs, parseCanonical } from '../src/crypto/jcs.ts';
 import {
   type StatementKey,
@@ -177,9 +178,9 @@ t = now();
 for (let i = 0; i < 2000; i++) if (!p256.verify(ecdsaSigs[i]!, msgs[i]!, pk)) throw new Error('noble');
 row('ECDSA P-256 verify (@noble/curves, for comparison)', now() - t, 2000);
 const ed = generateKeyPairSync('ed25519');
-const edRaw = new Uint8Array(ed.publicKey.export({ format: 'der', type: 'spki' }).subarray(12));
+const edRaw = ed25519RawPublicKey(ed.publicKey);
 const unsigned = { type: 'approval', roster: '00'.repeat(32), signer: 'station/a', body: { n: 1 } };
-const stmt = await signStatement(unsigned, async (p) => new Uint8Array(nodeSign(null, p, ed.privateKey)));
+const stmt = await signStatement(unsigned, ed25519KeySigner(ed.privateKey));
 const key: StatementKey = { alg: 'ed25519', publicKey: edRaw };
 t = now();
 for (let i = 0; i < S; i++) if (!verifyStatement(stmt, key)) throw new Error('ed25519');

@@ -10,7 +10,7 @@
  * @module
  */
 import { type HomeWrapper, type Sink, type Source, sealArchive } from '../archive/index.ts';
-import type { SealResult } from '../archive/seal.ts';
+import type { SealOptions, SealResult } from '../archive/seal.ts';
 import type { CoordinatorClient } from '../protocol/client.ts';
 import { currentEpoch, quorumKey, type RosterDoc } from '../roster/index.ts';
 
@@ -31,6 +31,9 @@ export interface SealSnapshotOptions {
   /** Default: the clock in milliseconds, which only increases between runs of one job. */
   sequence?: number;
   now?: () => Date;
+  /** Passed to sealArchive: chunk worker threads, and randomness (injected only by tests that keep the DEK). */
+  threads?: SealOptions['threads'];
+  random?: SealOptions['random'];
 }
 
 export interface SealedSnapshot extends SealResult {
@@ -66,6 +69,8 @@ export async function sealSnapshot(
       sequence,
       sign: (p) => opts.client.sign(p),
     },
+    ...(opts.threads !== undefined ? { threads: opts.threads } : {}),
+    ...(opts.random ? { random: opts.random } : {}),
   });
   return { ...res, snapshotId, sequence };
 }

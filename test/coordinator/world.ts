@@ -6,8 +6,8 @@ import { randomBytes } from 'node:crypto';
 import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { atomicFileSink, bufferSource, sealArchive } from '../../src/archive/index.ts';
-import { registerSnapshot } from '../../src/backup/index.ts';
+import { atomicFileSink, bufferSource } from '../../src/archive/index.ts';
+import { registerSnapshot, sealSnapshot } from '../../src/backup/index.ts';
 import { createApp } from '../../src/coordinator/app.ts';
 import {
   buildDevDeployment,
@@ -65,24 +65,21 @@ export async function testWorld(
     archives,
     ...(dialect === 'postgres' ? { schema } : {}),
     async snapshot(domain, data, o = {}) {
-      const split = world.splits.get(domain)!;
       const id = `${domain}-${++sequence}-${randomBytes(3).toString('hex')}`;
       const path = join(archives, id);
-      const seq = Date.now() * 1000 + sequence;
-      await sealArchive(bufferSource(data), await atomicFileSink(path, 0o644), {
-        manifest: {
-          domain,
-          snapshotId: id,
-          sealEpoch: 1,
-          createdAt: '2026-11-27T00:00:00Z',
-          contentType: 'text/csv',
-        },
-        recipients: [{ publicKey: split.publicKey, epoch: 1 }],
-        maker: { signer: 'job/backup-job', rosterId: world.rosterPin, sequence: seq, sign: world.job.sign },
+      const job = world.client('backup-job', fetch);
+      await sealSnapshot(bufferSource(data), await atomicFileSink(path, 0o644), {
+        roster: world.roster,
+        domain,
+        client: job,
+        snapshotId: id,
+        contentType: 'text/csv',
+        sequence: Date.now() * 1000 + sequence,
+        now: () => new Date('2026-11-27T00:00:00Z'),
         threads: 0,
         ...(o.random ? { random: o.random } : {}),
       });
-      await registerSnapshot(world.client('backup-job', fetch), path, { now: () => world.coordinator.clock });
+      await registerSnapshot(job, path, { now: () => world.coordinator.clock });
       return id;
     },
     async cleanup() {
