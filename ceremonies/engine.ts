@@ -27,6 +27,7 @@ import { canonicalize, type JsonValue } from '../src/crypto/jcs.ts';
 import { type Statement, signStatement } from '../src/crypto/statement.ts';
 import { writeDurablySync } from '../src/fs/durable.ts';
 import { type Faults, noFaults } from '../src/fs/faults.ts';
+import { OTHER_STATEMENT } from '../src/protocol/statements.ts';
 import type { CeremonyEnv } from './env.ts';
 import {
   type Attestation,
@@ -40,7 +41,6 @@ import {
 } from './types.ts';
 
 export const TRANSCRIPT_FORMAT = 'data-embassy/ceremony-transcript/v1';
-export const TRANSCRIPT_STATEMENT = 'ceremony-transcript';
 export const TRANSCRIPT_ENTRY_KIND = 'ceremony-transcript';
 
 export interface StepContext<P> {
@@ -403,7 +403,7 @@ async function close(env: CeremonyEnv, t: Transcript, opts: EngineOptions): Prom
     t.finishedAt = t.finishedAt ?? nowIso(env);
     const statement = await signStatement(
       {
-        type: TRANSCRIPT_STATEMENT,
+        type: OTHER_STATEMENT.transcript,
         roster: env.coordinator.rosterId,
         signer: env.station.ref,
         body: t as unknown as JsonValue,

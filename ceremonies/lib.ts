@@ -20,7 +20,7 @@ import type { JsonValue } from '../src/crypto/jcs.ts';
 import { formatPublicKey, type Identity, parsePublicKey } from '../src/crypto/keys.ts';
 import { type Statement, signStatement, toBase64Url } from '../src/crypto/statement.ts';
 import { type Faults, noFaults } from '../src/fs/faults.ts';
-import { recipientKeysHash } from '../src/protocol/statements.ts';
+import { OTHER_STATEMENT, recipientKeysHash } from '../src/protocol/statements.ts';
 import {
   assembleSignedRoster,
   custodianKeys,
@@ -37,16 +37,6 @@ import { type SplitResult, splitQuorumKey } from '../src/station/key-ceremony.ts
 import { combineReleases } from '../src/station/unlock.ts';
 import type { CeremonyEnv } from './env.ts';
 import { CeremonyError, type JsonObject } from './types.ts';
-
-/** Statement types signed during ceremonies (custodian tokens). */
-export const CEREMONY_STATEMENT = {
-  acceptance: 'share-acceptance',
-  releaseApproval: 'ceremony-release-approval',
-  destruction: 'share-destruction',
-  declaredLost: 'share-declared-lost',
-  enrolment: 'custodian-enrolment',
-  health: 'share-health',
-} as const;
 
 /** A statement signed by a custodian's token identity key against the roster in force. */
 export async function custodianStatement(
@@ -116,7 +106,7 @@ export async function quorumRelease(
     const releases = [];
     for (const c of chosen) {
       statements.push(
-        await custodianStatement(env, c, CEREMONY_STATEMENT.releaseApproval, {
+        await custodianStatement(env, c, OTHER_STATEMENT.releaseApproval, {
           ceremonyId,
           ceremonyDigest: toHex(ceremony),
           domain,
@@ -289,7 +279,7 @@ export async function acceptances(
         `custodian "${h.custodian}" does not hold ${r.domain}/${r.epoch} in their token; it cannot be accepted`,
       );
     statements.push(
-      await custodianStatement(env, h.custodian, CEREMONY_STATEMENT.acceptance, {
+      await custodianStatement(env, h.custodian, OTHER_STATEMENT.acceptance, {
         ceremonyId,
         keyCeremony: r.keyCeremony,
         domain: r.domain,
@@ -420,12 +410,7 @@ export async function destroyAndSign(
         alreadyAbsent: true,
         destroyedAt: env.now().toISOString(),
       };
-  const statement = await custodianStatement(
-    env,
-    custodian,
-    CEREMONY_STATEMENT.destruction,
-    body as JsonValue,
-  );
+  const statement = await custodianStatement(env, custodian, OTHER_STATEMENT.destruction, body as JsonValue);
   return { record, statement };
 }
 
@@ -437,7 +422,7 @@ export const declareLost = (
   epoch: number,
   reason: string,
 ) =>
-  stationStatement(env, CEREMONY_STATEMENT.declaredLost, {
+  stationStatement(env, OTHER_STATEMENT.declaredLost, {
     custodian,
     domain,
     epoch,

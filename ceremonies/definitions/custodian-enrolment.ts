@@ -5,9 +5,10 @@
  * a rotation with the new custodian set.
  */
 import { toBase64Url } from '../../src/crypto/statement.ts';
+import { OTHER_STATEMENT } from '../../src/protocol/statements.ts';
 import { custodianEntry, nextVersion } from '../../src/roster/index.ts';
 import type { Ceremony } from '../engine.ts';
-import { CEREMONY_STATEMENT, custodianStatement, publishRoster, sha256Hex } from '../lib.ts';
+import { custodianStatement, publishRoster, sha256Hex } from '../lib.ts';
 import { bool, id, int, paramError, reqStr, str } from '../params.ts';
 import { ALL_ROLES, type CeremonyDefinition, CeremonyError } from '../types.ts';
 
@@ -144,7 +145,7 @@ export const ceremony: Ceremony<EnrolmentParams> = {
     async 'proof-of-possession'({ env, params, ceremonyId }) {
       const token = await env.custodian(params.id, params.tokenLabel);
       const keys = await token.publicKeys();
-      const statement = await custodianStatement(env, params.id, CEREMONY_STATEMENT.enrolment, {
+      const statement = await custodianStatement(env, params.id, OTHER_STATEMENT.enrolment, {
         ceremonyId,
         id: params.id,
         name: params.name,

@@ -8,11 +8,12 @@
  */
 import { HsmError, verifyHealthResponse } from '../../hsm/index.ts';
 import type { Statement } from '../../src/crypto/statement.ts';
+import { OTHER_STATEMENT } from '../../src/protocol/statements.ts';
 import { currentEpoch, domain as domainOf } from '../../src/roster/index.ts';
 import type { Ceremony } from '../engine.ts';
 import { listTranscripts, TRANSCRIPT_ENTRY_KIND } from '../engine.ts';
 import type { CeremonyEnv } from '../env.ts';
-import { CEREMONY_STATEMENT, custodianStatement } from '../lib.ts';
+import { custodianStatement } from '../lib.ts';
 import { id, int, paramError } from '../params.ts';
 import {
   ALL_ROLES,
@@ -206,7 +207,7 @@ export const ceremony: Ceremony<HealthCheckParams> = {
         }
         results.push({ custodian: i.custodian, status, index: i.index });
         statements.push(
-          await custodianStatement(env, i.custodian, CEREMONY_STATEMENT.health, {
+          await custodianStatement(env, i.custodian, OTHER_STATEMENT.health, {
             ceremonyId,
             domain: params.domain,
             epoch: params.epoch,

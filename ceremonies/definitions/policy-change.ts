@@ -16,6 +16,7 @@
 import { createHash } from 'node:crypto';
 import { canonicalize, type JsonValue } from '../../src/crypto/jcs.ts';
 import type { Statement } from '../../src/crypto/statement.ts';
+import { OTHER_STATEMENT } from '../../src/protocol/statements.ts';
 import { type Domain, domain as domainOf, nextVersion, type RosterDoc } from '../../src/roster/index.ts';
 import type { Ceremony, StepResult } from '../engine.ts';
 import { custodianStatement, publishRoster } from '../lib.ts';
@@ -32,8 +33,6 @@ import {
 import { ALL_ROLES, type CeremonyDefinition, CeremonyError, type JsonObject } from '../types.ts';
 
 /** The statement a custodian of the domain signs to approve the new policy. */
-export const POLICY_CHANGE_APPROVAL = 'policy-change-approval';
-
 export interface PolicyChangeParams {
   domain: string;
   policy: DomainPolicy;
@@ -200,7 +199,7 @@ export const ceremony: Ceremony<PolicyChangeParams> = {
       const statements: Statement[] = [];
       for (const c of chosen)
         statements.push(
-          await custodianStatement(env, c, POLICY_CHANGE_APPROVAL, {
+          await custodianStatement(env, c, OTHER_STATEMENT.policyChangeApproval, {
             ceremonyId,
             domain: d.name,
             policyDigest: digest,

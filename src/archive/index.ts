@@ -15,7 +15,6 @@ export {
 } from './io.ts';
 export {
   checkMakerFacts,
-  MAKER_STATEMENT,
   type MakerBody,
   type MakerFacts,
   type MakerSigner,

@@ -10,12 +10,12 @@
 import { toHex } from '../crypto/bytes.ts';
 import { jcs } from '../crypto/jcs.ts';
 import { parseStatement, type Statement, signStatement } from '../crypto/statement.ts';
+import { OTHER_STATEMENT } from '../protocol/statements.ts';
 import { ArchiveError } from './errors.ts';
 import { manifestHash, type Stanza } from './header.ts';
 import type { Manifest } from './manifest.ts';
 
 export const STANZA_MAKER = 0x02;
-export const MAKER_STATEMENT = 'archive-maker';
 
 export interface MakerBody {
   domain: string;
@@ -62,7 +62,7 @@ export async function makeMakerStanza(
 ): Promise<Stanza> {
   const body = makerBody(m, manifestBytes, bodyHeader, maker.sequence);
   const s = await signStatement(
-    { type: MAKER_STATEMENT, roster: maker.rosterId, signer: maker.signer, body: { ...body } },
+    { type: OTHER_STATEMENT.maker, roster: maker.rosterId, signer: maker.signer, body: { ...body } },
     maker.sign,
   );
   return { type: STANZA_MAKER, body: jcs(s) };
@@ -92,7 +92,7 @@ export function parseMakerStanza(body: Uint8Array): Statement {
   const b = s.body as Record<string, unknown> | null;
   const fields = Object.entries(MAKER_BODY_FIELDS);
   if (
-    s.type !== MAKER_STATEMENT ||
+    s.type !== OTHER_STATEMENT.maker ||
     typeof b !== 'object' ||
     b === null ||
     Array.isArray(b) ||
@@ -127,7 +127,7 @@ export function checkMakerFacts(s: Statement, f: MakerFacts): MakerBody {
     Number.isSafeInteger(sequence) ? (sequence as number) : -1,
   );
   const got = s.body as unknown as MakerBody;
-  if (s.type !== MAKER_STATEMENT || !sameJcs(got, want)) {
+  if (s.type !== OTHER_STATEMENT.maker || !sameJcs(got, want)) {
     throw new ArchiveError(
       'maker_mismatch',
       'the maker signature does not name this archive (manifest or body differ)',

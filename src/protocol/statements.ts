@@ -123,6 +123,48 @@ export const STATEMENTS = {
   [STATEMENT.snapshot]: { signer: 'job', body: SnapshotBody },
 } as const satisfies Record<StatementType, { signer: SignerRole; body: z.ZodType }>;
 
+/**
+ * Signed statements made outside the coordinator's unlock flow: by the backup job inside an archive,
+ * and by custodians and the station during ceremonies. Their bodies are specified where the table
+ * below says and checked by the module that makes them; the names live here so that every signed type
+ * is in one registry ({@link SIGNED_TYPES}).
+ */
+export const OTHER_STATEMENT = {
+  maker: 'archive-maker',
+  transcript: 'ceremony-transcript',
+  acceptance: 'share-acceptance',
+  releaseApproval: 'ceremony-release-approval',
+  destruction: 'share-destruction',
+  declaredLost: 'share-declared-lost',
+  enrolment: 'custodian-enrolment',
+  health: 'share-health',
+  policyChangeApproval: 'policy-change-approval',
+} as const;
+
+/**
+ * Every signed type of the project (decision 10 separates signatures by this type): who signs it and
+ * where its body is specified. Request signatures (`http-request`) and roster signatures (`roster`)
+ * are signed payloads of the same construction (src/protocol/request.ts, src/roster/sign.ts).
+ */
+export const SIGNED_TYPES: Readonly<Record<string, { signer: SignerRole | 'principal'; spec: string }>> = {
+  'http-request': { signer: 'principal', spec: 'docs/API.md' },
+  roster: { signer: 'custodian', spec: 'docs/ROSTER.md' },
+  [STATEMENT.unlockRequest]: { signer: 'station', spec: 'docs/API.md' },
+  [STATEMENT.decision]: { signer: 'custodian', spec: 'docs/API.md' },
+  [STATEMENT.release]: { signer: 'custodian', spec: 'docs/API.md' },
+  [STATEMENT.close]: { signer: 'station', spec: 'docs/API.md' },
+  [STATEMENT.snapshot]: { signer: 'job', spec: 'docs/API.md' },
+  [OTHER_STATEMENT.maker]: { signer: 'job', spec: 'docs/FORMAT.md' },
+  [OTHER_STATEMENT.transcript]: { signer: 'station', spec: 'docs/CEREMONIES.md' },
+  [OTHER_STATEMENT.acceptance]: { signer: 'custodian', spec: 'docs/CEREMONIES.md' },
+  [OTHER_STATEMENT.releaseApproval]: { signer: 'custodian', spec: 'docs/CEREMONIES.md' },
+  [OTHER_STATEMENT.destruction]: { signer: 'custodian', spec: 'docs/CEREMONIES.md' },
+  [OTHER_STATEMENT.declaredLost]: { signer: 'station', spec: 'docs/CEREMONIES.md' },
+  [OTHER_STATEMENT.enrolment]: { signer: 'custodian', spec: 'docs/CEREMONIES.md' },
+  [OTHER_STATEMENT.health]: { signer: 'custodian', spec: 'docs/CEREMONIES.md' },
+  [OTHER_STATEMENT.policyChangeApproval]: { signer: 'custodian', spec: 'docs/CEREMONIES.md' },
+};
+
 /** The parsed body of a statement of type `T`. */
 export type BodyOf<T extends StatementType> = z.infer<(typeof STATEMENTS)[T]['body']>;
 

@@ -6,9 +6,9 @@
  */
 import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { POLICY_CHANGE_APPROVAL } from '../../ceremonies/definitions/policy-change.ts';
 import { runCeremony } from '../../ceremonies/index.ts';
 import { verifyStatement } from '../../src/crypto/statement.ts';
+import { OTHER_STATEMENT } from '../../src/protocol/statements.ts';
 import {
   domain,
   jobMaySeal,
@@ -44,7 +44,7 @@ describe('policy-change ceremony', () => {
     expect(approve.statements).toHaveLength(3);
     expect(approve.record['organisations']).toHaveLength(3);
     for (const s of approve.statements) {
-      expect(s.type).toBe(POLICY_CHANGE_APPROVAL);
+      expect(s.type).toBe(OTHER_STATEMENT.policyChangeApproval);
       expect(verifyStatement(s, principalKey(before, s.signer))).toBe(true);
       expect((s.body as { policyDigest: string }).policyDigest).toBe(approve.record['policyDigest']);
     }

@@ -1,7 +1,9 @@
 /** The statement registry and the branded ids: one entry per statement type, ids parsed once. */
 import { describe, expect, it } from 'vitest';
+import { isStatementType } from '../../src/crypto/statement.ts';
 import { CeremonyId, DomainId, PrincipalRef, SnapshotId } from '../../src/protocol/ids.ts';
-import { STATEMENT, STATEMENTS } from '../../src/protocol/statements.ts';
+import { OTHER_STATEMENT, SIGNED_TYPES, STATEMENT, STATEMENTS } from '../../src/protocol/statements.ts';
+import { ROSTER_STATEMENT_TYPE } from '../../src/roster/index.ts';
 
 describe('statement registry', () => {
   it('has one entry per statement type, each with its signer role', () => {
@@ -39,5 +41,28 @@ describe('branded ids', () => {
     expect(PrincipalRef.safeParse('custodian/custodian-1').success).toBe(true);
     expect(PrincipalRef.safeParse('custodian-1').success).toBe(false);
     expect(PrincipalRef.safeParse('root/x').success).toBe(false);
+  });
+});
+
+describe('the registry of signed types', () => {
+  it('names every statement type once, each a valid type with a signer role and a spec in docs/', () => {
+    const named = [
+      ...Object.values(STATEMENT),
+      ...Object.values(OTHER_STATEMENT),
+      ROSTER_STATEMENT_TYPE,
+      'http-request',
+    ];
+    expect(new Set(named).size).toBe(named.length);
+    expect(Object.keys(SIGNED_TYPES).sort()).toEqual([...named].sort());
+    for (const [type, { signer, spec }] of Object.entries(SIGNED_TYPES)) {
+      expect(isStatementType(type), type).toBe(true);
+      expect(signer).toMatch(/^(custodian|station|job|auditor|principal)$/);
+      expect(spec).toMatch(/^docs\/[A-Z-]+\.md$/);
+    }
+  });
+
+  it('gives the wire statements the signer role their body schema is registered with', () => {
+    for (const [type, { signer }] of Object.entries(STATEMENTS))
+      expect(SIGNED_TYPES[type]?.signer).toBe(signer);
   });
 });
