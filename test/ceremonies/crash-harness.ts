@@ -66,12 +66,15 @@ export async function crashAndResume(
   const dir = join(r.dataDir, 'ceremonies');
   for (const [i, plan] of plans.entries()) {
     const crash = crashAt(plan, dir);
-    await runCeremony(name, {
+    const error = await runCeremony(name, {
       env,
       faults: crash,
       ...(i === 0 ? { params } : { resume: true }),
-    }).catch(() => {});
-    expect(crash.hit, `crash point ${plan} was reached`).toBe(plan.replace(/:\d+$/, ''));
+    }).then(
+      () => 'it completed',
+      (e: Error) => e.message,
+    );
+    expect(crash.hit, `crash point ${plan} was reached (${error})`).toBe(plan.replace(/:\d+$/, ''));
     crash.restore();
     await env.close();
     env = await r.reopen();
