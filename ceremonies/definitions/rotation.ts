@@ -24,7 +24,7 @@ import type { Statement } from '../../src/crypto/statement.ts';
 import { xwingKeygen } from '../../src/crypto/xwing.ts';
 import { currentEpoch, domain as domainOf, nextVersion, organisationsOf } from '../../src/roster/index.ts';
 import type { SplitResult } from '../../src/station/key-ceremony.ts';
-import type { AbortResult, Ceremony, StepContext } from '../engine.ts';
+import type { AbortResult, Ceremony, StepContext, StepResult } from '../engine.ts';
 import type { CeremonyEnv } from '../env.ts';
 import {
   acceptances,
@@ -32,6 +32,7 @@ import {
   destroyAndSign,
   epochFromRecord,
   importShares,
+  publishedEpoch,
   publishRoster,
   quorumRelease,
   splitFor,
@@ -380,10 +381,10 @@ export function rotationCeremony(offboarding: boolean): Ceremony<RotationParams>
           who: r.releasedBy.map((c) => `custodian/${c}`),
         };
       },
-      async 'import-shares'({ env, memory }) {
+      async 'import-shares'({ env, memory, faults }) {
         const split = memory.get('split') as SplitResult;
         return {
-          record: await importShares(env, split),
+          record: await importShares(env, split, faults),
           who: split.shares.map((s) => `custodian/${s.custodian}`),
         };
       },
@@ -394,8 +395,26 @@ export function rotationCeremony(offboarding: boolean): Ceremony<RotationParams>
         ctx.memory.delete('split');
         return { ...r, who: (r.record['acceptedBy'] as string[]).map((c) => `custodian/${c}`) };
       },
-      async 'publish-roster'(ctx) {
-        const { env, params } = ctx;
+      async 'publish-roster'(ctx): Promise<StepResult> {
+        const { env, params, faults } = ctx;
+        // Interrupted after the coordinator stored this version: record it, do not publish again.
+        const done = await publishedEpoch(
+          env,
+          params.domain,
+          params.newEpoch,
+          newRec(ctx)['quorumPublicKey'] as string,
+        );
+        if (done)
+          return {
+            record: {
+              rosterVersion: done.version,
+              rosterId: done.rosterId,
+              signers: done.signers,
+              retiredEpoch: params.oldEpoch,
+              alreadyPublished: true,
+            },
+            who: done.signers.map((s) => `custodian/${s}`),
+          };
         const roster = env.roster();
         const epoch = epochFromRecord(newRec(ctx), env.now());
         const doc = nextVersion(roster, {
@@ -416,7 +435,7 @@ export function rotationCeremony(offboarding: boolean): Ceremony<RotationParams>
                 },
           ),
         });
-        const res = await publishRoster(env, doc);
+        const res = await publishRoster(env, doc, faults);
         return {
           record: {
             rosterVersion: res.version,
@@ -506,7 +525,7 @@ export function rotationCeremony(offboarding: boolean): Ceremony<RotationParams>
             declaredLost.push(c);
             continue;
           }
-          const r = await destroyAndSign(env, c, params.domain, params.oldEpoch);
+          const r = await destroyAndSign(env, c, params.domain, params.oldEpoch, ctx.faults);
           statements.push(r.statement);
           destroyed.push({
             custodian: c,
@@ -521,7 +540,12 @@ export function rotationCeremony(offboarding: boolean): Ceremony<RotationParams>
       const { env, params } = ctx;
       const statements: Statement[] = [];
       zeroise(ctx.memory, 'old-key', 'new-key', 'split');
-      if (ctx.recordOf('publish-roster'))
+      const split = ctx.recordOf('generate-and-split');
+      const published =
+        ctx.recordOf('publish-roster') ??
+        (split &&
+          (await publishedEpoch(env, params.domain, params.newEpoch, split['quorumPublicKey'] as string)));
+      if (published)
         return {
           cleanup: {
             newEpochLive: true,

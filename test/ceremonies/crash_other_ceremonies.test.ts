@@ -1,5 +1,5 @@
 /**
- * Rotation crashed at every step boundary, and every other ceremony (offboarding, custodian
+ * Rotation crashed at every step boundary and just after its roster version was stored, and every other ceremony (offboarding, custodian
  * enrolment, policy change, health check, unlock) at one seeded, printed point (every point under
  * `npm run test:crash`; enrolment at one point in both, the rehearsal having one spare token), then
  * resumed: the invariants of crash-harness.ts hold. Each case but rotation and enrolment runs on a
@@ -46,6 +46,8 @@ const on = (name: string, points: string[], params: Case[2]): Case[] => points.m
 
 const cases: Case[] = [
   ...on('rotation', boundaries(steps('rotation')), async () => ({ domain: 'land' })),
+  // The window inside the publish step: the coordinator stored the version, the transcript did not say so.
+  ...on('rotation', ['publish-roster:after-store'], async () => ({ domain: await freshDomain() })),
   ...on('offboarding', seeded('offboarding', boundaries(steps('offboarding'))), async () => ({
     domain: await freshDomain(),
     remove: 'custodian-5',
