@@ -305,19 +305,16 @@ export interface Published {
 }
 
 /**
- * The roster version that published an epoch, when the roster in force holds that domain/epoch
- * with this quorum public key: a publish step interrupted after the coordinator stored the version
- * records it from here instead of publishing again.
+ * The first roster version for which `holds` is true, when the roster in force holds it too: a publish
+ * step interrupted after the coordinator stored its version records it from here instead of
+ * publishing again (and failing on an entry listed twice).
  */
-export async function publishedEpoch(
+export async function publishedWhere(
   env: CeremonyEnv,
-  domain: string,
-  epoch: number,
-  quorumPublicKey: string,
+  holds: (r: RosterDoc) => boolean,
 ): Promise<Published | undefined> {
-  const same = (r: RosterDoc) => epochIn(r, domain, epoch)?.quorumPublicKey === quorumPublicKey;
-  if (!same(env.roster())) return undefined;
-  const first = (await env.coordinator.rosterVersions()).find((v) => same(v.roster));
+  if (!holds(env.roster())) return undefined;
+  const first = (await env.coordinator.rosterVersions()).find((v) => holds(v.roster));
   if (!first) return undefined;
   return {
     version: first.roster.version,
@@ -325,6 +322,10 @@ export async function publishedEpoch(
     signers: first.signatures.map((s) => s.signer),
   };
 }
+
+/** The roster version that published `domain`/`epoch` with this quorum public key ({@link publishedWhere}). */
+export const publishedEpoch = (env: CeremonyEnv, domain: string, epoch: number, quorumPublicKey: string) =>
+  publishedWhere(env, (r) => epochIn(r, domain, epoch)?.quorumPublicKey === quorumPublicKey);
 
 /**
  * Refuses to touch the shares of an epoch the roster in force publishes (and has not retired):

@@ -7,8 +7,8 @@
 import { toBase64Url } from '../../src/crypto/statement.ts';
 import { OTHER_STATEMENT } from '../../src/protocol/statements.ts';
 import { custodianEntry, nextVersion } from '../../src/roster/index.ts';
-import type { Ceremony } from '../engine.ts';
-import { custodianStatement, publishRoster, sha256Hex } from '../lib.ts';
+import type { Ceremony, StepResult } from '../engine.ts';
+import { custodianStatement, publishedWhere, publishRoster, sha256Hex } from '../lib.ts';
 import { bool, id, int, paramError, reqStr, str } from '../params.ts';
 import { ALL_ROLES, type CeremonyDefinition, CeremonyError } from '../types.ts';
 
@@ -156,26 +156,38 @@ export const ceremony: Ceremony<EnrolmentParams> = {
       });
       return { statements: [statement], record: { signed: true }, who: [`custodian/${params.id}`] };
     },
-    async 'publish-roster'({ env, params }) {
+    async 'publish-roster'({ env, params, faults }): Promise<StepResult> {
       const roster = env.roster();
       const token = await env.custodian(params.id, params.tokenLabel);
       const keys = await token.publicKeys();
+      const entry = custodianEntry({
+        id: params.id,
+        name: params.name,
+        organisation: params.organisation,
+        tokenLabel: params.tokenLabel,
+        identityKey: keys.identity,
+        transportKey: keys.transport,
+        xwingKey: keys.xwing,
+      });
+      // Interrupted after the coordinator stored this version: record it, do not publish again.
+      const done = await publishedWhere(env, (r) =>
+        r.custodians.some((c) => c.id === entry.id && c.identityKey === entry.identityKey),
+      );
+      if (done)
+        return {
+          record: {
+            rosterVersion: done.version,
+            rosterId: done.rosterId,
+            signers: done.signers,
+            alreadyPublished: true,
+          },
+          who: done.signers.map((s) => `custodian/${s}`),
+        };
       const doc = nextVersion(roster, {
         issuedAt: new Date(
           Math.max(Date.parse(roster.issuedAt), Math.floor(env.now().getTime() / 1000) * 1000),
         ),
-        custodians: [
-          ...roster.custodians,
-          custodianEntry({
-            id: params.id,
-            name: params.name,
-            organisation: params.organisation,
-            tokenLabel: params.tokenLabel,
-            identityKey: keys.identity,
-            transportKey: keys.transport,
-            xwingKey: keys.xwing,
-          }),
-        ],
+        custodians: [...roster.custodians, entry],
         ...(params.root
           ? {
               root: {
@@ -185,7 +197,7 @@ export const ceremony: Ceremony<EnrolmentParams> = {
             }
           : {}),
       });
-      const res = await publishRoster(env, doc);
+      const res = await publishRoster(env, doc, faults);
       return {
         record: { rosterVersion: res.version, rosterId: res.rosterId, signers: res.signers },
         who: res.signers.map((s) => `custodian/${s}`),
