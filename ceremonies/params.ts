@@ -108,6 +108,12 @@ export const DOMAIN_POLICY_PARAMS: readonly ParamDef[] = [
     required: false,
     example: '604800',
   },
+  {
+    name: 'max-epoch-age-days',
+    description: 'days after which `embassy jobs key-age` asks for a rotation of the epoch',
+    required: false,
+    example: '365',
+  },
   { name: 'veto', description: "`any` (one custodian's veto stops an unlock) or `none`", required: false },
   {
     name: 'legal-bases',
@@ -163,6 +169,7 @@ export function domainPolicy(
     ['min-organisations', 'minOrganisations'],
     ['cool-off-seconds', 'coolOffSeconds'],
     ['max-deadline-seconds', 'maxDeadlineSeconds'],
+    ['max-epoch-age-days', 'maxEpochAgeDays'],
     ['legal-bases', 'legalBases'],
   ] as const)
     norm[name] = either(raw, name, field);
@@ -180,7 +187,7 @@ export function domainPolicy(
     maxDeadlineSeconds:
       int(c, norm, 'max-deadline-seconds', 1, 366 * 86400) ?? prev?.maxDeadlineSeconds ?? 7 * 86400,
     veto: (veto as Policy['veto'] | undefined) ?? prev?.veto ?? 'any',
-    maxEpochAgeDays: prev?.maxEpochAgeDays ?? 365,
+    maxEpochAgeDays: int(c, norm, 'max-epoch-age-days', 1, 100 * 366) ?? prev?.maxEpochAgeDays ?? 365,
   };
   const bases = listOrAll(c, norm, 'legal-bases', LEGAL_BASIS_CODE_RE);
   for (const b of bases === ALL ? [] : (bases ?? []))
@@ -214,6 +221,7 @@ export const domainPolicyJson = (p: DomainPolicy) => ({
   'min-organisations': p.minOrganisations,
   'cool-off-seconds': p.policy.coolOffSeconds,
   'max-deadline-seconds': p.policy.maxDeadlineSeconds,
+  'max-epoch-age-days': p.policy.maxEpochAgeDays,
   veto: p.policy.veto,
   'legal-bases': p.policy.legalBases ?? ALL,
   stations: p.policy.stations ?? ALL,

@@ -20,6 +20,8 @@ export interface Command {
 export interface CommandContext {
   /** Crash injection for tests; only the test-support wrapper of the CLI passes one. */
   faults?: Faults;
+  /** The clock (docs/DECISIONS.md#d53); only the test-support wrapper of the CLI injects one. */
+  now?: () => Date;
 }
 
 /**

@@ -65,8 +65,9 @@ export const jobs: Command = {
     const store: Store = await openStore(storeOptionsFromEnv(dataDir));
     try {
       if (action === 'key-age') {
-        const { current } = verifyRosterChain(rosterPin(values), await rosterVersions(store.db), new Date());
-        const r = await keyAgeJob({ store, roster: current.roster, actor });
+        const now = (ctx.now ?? (() => new Date()))();
+        const { current } = verifyRosterChain(rosterPin(values), await rosterVersions(store.db), now);
+        const r = await keyAgeJob({ store, roster: current.roster, actor, now });
         process.stdout.write(
           `checked ${r.domainsChecked} domains; rotation requests: ${r.requests.length === 0 ? 'none' : ''}\n`,
         );
