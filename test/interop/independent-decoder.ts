@@ -5,42 +5,13 @@
  * `@noble/post-quantum` (`ml_kem768_x25519`), the RFC 9180 key schedule over `@noble/hashes`
  * HKDF, AES-256-GCM from `node:crypto`, and its own Bech32m (BIP 350) and RFC 8785 (JCS).
  *
- * Where docs/FORMAT.md was silent or ambiguous, this decoder guessed; each guess is a gap to close
- * in the specification:
- *
- * 1. §5.3 maker stanza shape: the length and alphabet of `roster` ("<rosterId hex>"), the form of
- *    `<id>` in `signer` ("job/<id>"), the length and alphabet of `sig` ("<base64url>"), and whether,
- *    for a reader that checks no maker (`embassy open -i`), the body's `domain`, `snapshotId` and
- *    `sealEpoch` must obey the rules of §4 or equal the manifest's are not stated. Guess: non-empty
- *    lower-case hex; `job/` and at least one character; non-empty unpadded base64url; the §4 rules
- *    for the three copied facts, but no comparison with the manifest.
- * 2. §5.3: that a maker stanza body must be exactly its own JCS bytes (as §4 requires of the
- *    manifest) is implied by "the RFC 8785 encoding" but not stated as a reader check. Guess: it must.
- * 3. §5.2 home stanza: whether `wrapped_dek` must be 40 bytes (it "is" 40 bytes for a 32-byte DEK)
- *    or only non-empty, and whether `kek_id` has an alphabet or a length limit, are not reader
- *    rules. Guess: any non-empty bytes for both.
- * 4. §8 step 3: whether a malformed known stanza is refused as soon as it is read (`bad_header`
- *    even if the header is cut later) or only once the MAC is read (`truncated` wins) is not said.
- *    Guess: after the whole header, MAC included, is read, as the step's wording orders it.
- * 5. §7 / §8 step 7: the order of the tag check and the length rule is not given. Chunks are
- *    decrypted in order, so a bad tag in an earlier chunk wins over a bad tail length; but when the
- *    body ends exactly after a full 16400-byte chunk, or 1…15 bytes after one, whose tag also fails,
- *    both `chunk_auth_failed` and `truncated` apply. Guess: the length rule first (`truncated`).
- * 6. §7 cites C2SP chunked encryption and also gives its own formulas (key derivation, nonce
- *    `base_nonce XOR u40(i)` with no last-chunk flag); it does not say which one governs if they
- *    differ. This decoder follows FORMAT.md's formulas only, and the vectors agree with them.
- * 7. §7: "HKDF-Expand-SHA-512(PRK = DEK …)" uses a 32-byte PRK, shorter than the HashLen (64) that
- *    RFC 5869 §2.3 asks of a PRK, so a strict HKDF library (`@noble/hashes` `expand`) refuses it.
- *    The document should say so and spell out T(1) ‖ T(2) with HMAC-SHA-512 keyed by the DEK.
- * 8. §1 HPKE: that the KEM's `enc` is the raw 1120-byte X-Wing ciphertext and that the HPKE
- *    suite_id is `"HPKE" ‖ u16(0x647A) ‖ u16(1) ‖ u16(2)` follow from RFC 9180 but are not written
- *    out; with a non-DHKEM KEM a reader has to infer that no ExtractAndExpand is applied to X-Wing's
- *    output (the document does say "the shared secret is X-Wing's output", which settles it).
- * 9. §2 key file: whether a line may carry surrounding white space or a CR before its LF is not
- *    said. Guess: lines are trimmed of white space.
- * 10. §8 step 4: "which holds a key that is not 32 bytes (`stanza_open_failed`)" cannot happen for a
- *    quorum stanza, whose `ct` is fixed at 48 bytes; it concerns home stanzas only, and the sentence
- *    reads as if it applied to both.
+ * Writing it found ten places where docs/FORMAT.md was silent or ambiguous (the maker stanza's field
+ * forms and exact-JCS rule, home stanza sizes, when a malformed stanza is refused, the order of the tag
+ * check and the length rule, C2SP versus the document's formulas, HKDF with a 32-byte key, HPKE's
+ * `enc` and suite_id, key-file white space, the stanza kinds of a wrong-size key); the document now
+ * states each rule. This decoder is stricter than the document in three places no vector reaches:
+ * it applies §4's rules to a maker stanza's `domain` and `snapshotId`, requires `signer` to be
+ * `job/…` with a non-empty `sig`, and reads private keys in upper case only.
  */
 import { createDecipheriv, timingSafeEqual } from 'node:crypto';
 import { expand, extract, hkdf } from '@noble/hashes/hkdf.js';
