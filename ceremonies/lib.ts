@@ -35,6 +35,7 @@ import {
 } from '../src/roster/index.ts';
 import { type SplitResult, splitQuorumKey } from '../src/station/key-ceremony.ts';
 import { combineReleases } from '../src/station/unlock.ts';
+import type { StepResult } from './engine.ts';
 import type { CeremonyEnv } from './env.ts';
 import { CeremonyError, type JsonObject } from './types.ts';
 
@@ -322,6 +323,18 @@ export async function publishedWhere(
     signers: first.signatures.map((s) => s.signer),
   };
 }
+
+/** The publish step's result when it finds its version already stored ({@link publishedWhere}). */
+export const alreadyPublished = (p: Published, extra: JsonObject = {}): StepResult => ({
+  record: {
+    rosterVersion: p.version,
+    rosterId: p.rosterId,
+    signers: p.signers,
+    ...extra,
+    alreadyPublished: true,
+  },
+  who: p.signers.map((s) => `custodian/${s}`),
+});
 
 /** The roster version that published `domain`/`epoch` with this quorum public key ({@link publishedWhere}). */
 export const publishedEpoch = (env: CeremonyEnv, domain: string, epoch: number, quorumPublicKey: string) =>

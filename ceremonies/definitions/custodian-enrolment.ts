@@ -8,7 +8,7 @@ import { toBase64Url } from '../../src/crypto/statement.ts';
 import { OTHER_STATEMENT } from '../../src/protocol/statements.ts';
 import { custodianEntry, nextVersion } from '../../src/roster/index.ts';
 import type { Ceremony, StepResult } from '../engine.ts';
-import { custodianStatement, publishedWhere, publishRoster, sha256Hex } from '../lib.ts';
+import { alreadyPublished, custodianStatement, publishedWhere, publishRoster, sha256Hex } from '../lib.ts';
 import { bool, id, int, paramError, reqStr, str } from '../params.ts';
 import { ALL_ROLES, type CeremonyDefinition, CeremonyError } from '../types.ts';
 
@@ -173,16 +173,7 @@ export const ceremony: Ceremony<EnrolmentParams> = {
       const done = await publishedWhere(env, (r) =>
         r.custodians.some((c) => c.id === entry.id && c.identityKey === entry.identityKey),
       );
-      if (done)
-        return {
-          record: {
-            rosterVersion: done.version,
-            rosterId: done.rosterId,
-            signers: done.signers,
-            alreadyPublished: true,
-          },
-          who: done.signers.map((s) => `custodian/${s}`),
-        };
+      if (done) return alreadyPublished(done);
       const doc = nextVersion(roster, {
         issuedAt: new Date(
           Math.max(Date.parse(roster.issuedAt), Math.floor(env.now().getTime() / 1000) * 1000),

@@ -12,6 +12,7 @@ import type { SplitResult } from '../../src/station/key-ceremony.ts';
 import type { Ceremony, StepResult } from '../engine.ts';
 import {
   acceptances,
+  alreadyPublished,
   destroyAndSign,
   epochFromRecord,
   importShares,
@@ -226,16 +227,7 @@ export const ceremony: Ceremony<KeyGenerationParams> = {
       // Interrupted after the coordinator stored this version: record it, do not publish again.
       const split = recordOf('generate-and-split')!;
       const done = await publishedEpoch(env, params.domain, params.epoch, split['quorumPublicKey'] as string);
-      if (done)
-        return {
-          record: {
-            rosterVersion: done.version,
-            rosterId: done.rosterId,
-            signers: done.signers,
-            alreadyPublished: true,
-          },
-          who: done.signers.map((s) => `custodian/${s}`),
-        };
+      if (done) return alreadyPublished(done);
       const roster = env.roster();
       const epoch = epochFromRecord(split, env.now());
       const doc = nextVersion(roster, {

@@ -19,7 +19,7 @@ import type { Statement } from '../../src/crypto/statement.ts';
 import { OTHER_STATEMENT } from '../../src/protocol/statements.ts';
 import { type Domain, domain as domainOf, nextVersion, type RosterDoc } from '../../src/roster/index.ts';
 import type { Ceremony, StepResult } from '../engine.ts';
-import { custodianStatement, publishRoster } from '../lib.ts';
+import { alreadyPublished, custodianStatement, publishedWhere, publishRoster } from '../lib.ts';
 import {
   DOMAIN_POLICY_PARAMS,
   type DomainPolicy,
@@ -216,20 +216,12 @@ export const ceremony: Ceremony<PolicyChangeParams> = {
         who: chosen.map((c) => `custodian/${c}`),
       };
     },
-    async 'publish-roster'({ env, params }): Promise<StepResult> {
-      const roster = env.roster();
+    async 'publish-roster'({ env, params, faults }): Promise<StepResult> {
       // Idempotent against the world: after a crash past the coordinator's store, the roster in force
-      // already carries the change.
-      if (carries(roster, params.domain, params.policy))
-        return {
-          record: {
-            rosterVersion: roster.version,
-            rosterId: env.coordinator.rosterId,
-            signers: [],
-            alreadyPublished: true,
-          },
-          who: [],
-        };
+      // already carries the change; record the version that first did.
+      const done = await publishedWhere(env, (r) => carries(r, params.domain, params.policy));
+      if (done) return alreadyPublished(done);
+      const roster = env.roster();
       const doc = nextVersion(roster, {
         issuedAt: new Date(
           Math.max(Date.parse(roster.issuedAt), Math.floor(env.now().getTime() / 1000) * 1000),
@@ -237,7 +229,7 @@ export const ceremony: Ceremony<PolicyChangeParams> = {
         domains: roster.domains.map((d) => (d.name === params.domain ? applied(d, params.policy) : d)),
         jobs: jobsSealing(roster, params.domain, params.policy.jobs),
       });
-      const res = await publishRoster(env, doc);
+      const res = await publishRoster(env, doc, faults);
       return {
         record: { rosterVersion: res.version, rosterId: res.rosterId, signers: res.signers },
         who: res.signers.map((s) => `custodian/${s}`),

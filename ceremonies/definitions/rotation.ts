@@ -28,6 +28,7 @@ import type { AbortResult, Ceremony, StepContext, StepResult } from '../engine.t
 import type { CeremonyEnv } from '../env.ts';
 import {
   acceptances,
+  alreadyPublished,
   declareLost,
   destroyAndSign,
   epochFromRecord,
@@ -404,17 +405,7 @@ export function rotationCeremony(offboarding: boolean): Ceremony<RotationParams>
           params.newEpoch,
           newRec(ctx)['quorumPublicKey'] as string,
         );
-        if (done)
-          return {
-            record: {
-              rosterVersion: done.version,
-              rosterId: done.rosterId,
-              signers: done.signers,
-              retiredEpoch: params.oldEpoch,
-              alreadyPublished: true,
-            },
-            who: done.signers.map((s) => `custodian/${s}`),
-          };
+        if (done) return alreadyPublished(done, { retiredEpoch: params.oldEpoch });
         const roster = env.roster();
         const epoch = epochFromRecord(newRec(ctx), env.now());
         const doc = nextVersion(roster, {
