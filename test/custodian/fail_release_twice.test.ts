@@ -1,30 +1,14 @@
 // The custodian's release journal never allows a second release for one ceremony or one recipient
 // key, also across processes racing for it; a corrupt file or a live holder of its lock refuses all.
 import { spawn } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { ReleaseJournal } from '../../src/custodian/journal.ts';
+import { release, tempDirs } from './helpers.ts';
 
 const CHILD = join(import.meta.dirname, 'release_child.ts');
-const dirs: string[] = [];
-const tmp = () => {
-  const d = mkdtempSync(join(tmpdir(), 'embassy-release-'));
-  dirs.push(d);
-  return d;
-};
-afterEach(() => {
-  for (const d of dirs.splice(0)) rmSync(d, { recursive: true, force: true });
-});
-
-const release = (ceremony: number, recipient: number) => ({
-  ceremony: new Uint8Array(32).fill(ceremony),
-  recipientP256: new Uint8Array(65).fill(recipient),
-  recipientXWing: new Uint8Array(1216).fill(recipient),
-  domain: 'land',
-  epoch: 1,
-});
+const tmp = tempDirs();
 
 const child = (path: string) =>
   new Promise<string>((resolve, reject) => {

@@ -1,28 +1,12 @@
 // The custodian's release journal records each release durably and survives a torn write: an
 // entry whose write never returned (so the token released nothing) is dropped.
-import { appendFileSync, mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { appendFileSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { ReleaseJournal } from '../../src/custodian/journal.ts';
+import { release, tempDirs } from './helpers.ts';
 
-const dirs: string[] = [];
-const tmp = () => {
-  const d = mkdtempSync(join(tmpdir(), 'embassy-release-'));
-  dirs.push(d);
-  return d;
-};
-afterEach(() => {
-  for (const d of dirs.splice(0)) rmSync(d, { recursive: true, force: true });
-});
-
-const release = (ceremony: number, recipient: number) => ({
-  ceremony: new Uint8Array(32).fill(ceremony),
-  recipientP256: new Uint8Array(65).fill(recipient),
-  recipientXWing: new Uint8Array(1216).fill(recipient),
-  domain: 'land',
-  epoch: 1,
-});
+const tmp = tempDirs();
 
 describe('release journal', () => {
   it('good: records a release durably with mode 0600 and reads it back', () => {
