@@ -1,12 +1,8 @@
-import { spawnSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { embassy, type Run } from './run.ts';
-
-const WITH_FAULTS = fileURLToPath(new URL('../support/embassy-with-faults.ts', import.meta.url));
+import { embassy, embassyForTests, keyGeneration, type Run } from './run.ts';
 
 // Exit statuses are a contract (docs/DECISIONS.md#d24): 1 for a failure or any finding, 2 for a
 // command line that cannot be run as given; either way one line on stderr and no stack trace.
@@ -147,17 +143,7 @@ describe('findings exit 1', () => {
   });
 
   it('a health check with a share absent', () => {
-    const kg = embassy([
-      'ceremony',
-      'run',
-      'key-generation',
-      '--data-dir',
-      dir,
-      '--param',
-      'domain=census',
-      '--param',
-      'threshold=3',
-    ]);
+    const kg = keyGeneration(dir, 'census');
     expect(kg.status, kg.stderr).toBe(0);
     const r = embassy([
       'ceremony',
@@ -174,34 +160,12 @@ describe('findings exit 1', () => {
   });
 
   it('jobs key-age with an epoch older than its policy allows (clock injected by the test-support CLI)', () => {
-    const kg = embassy([
-      'ceremony',
-      'run',
-      'key-generation',
-      '--data-dir',
-      dir,
-      '--param',
-      'domain=pensions',
-      '--param',
-      'threshold=3',
-      '--param',
-      'max-epoch-age-days=1',
-    ]);
+    const kg = keyGeneration(dir, 'pensions', ['max-epoch-age-days=1']);
     expect(kg.status, kg.stderr).toBe(0);
     const inTwoDays = new Date(Date.now() + 2 * 86400_000).toISOString();
-    const r = spawnSync(
-      process.execPath,
-      ['--import', 'tsx', WITH_FAULTS, 'jobs', 'key-age', '--data-dir', dir],
-      {
-        env: { ...process.env, EMBASSY_TEST_NOW: inTwoDays },
-      },
-    );
+    const r = embassyForTests(['jobs', 'key-age', '--data-dir', dir], { EMBASSY_TEST_NOW: inTwoDays });
     expect(r.stdout.toString()).toContain('pensions/1 opened');
-    expectStatus(
-      { status: r.status, stdout: r.stdout, stderr: r.stderr.toString() },
-      1,
-      /key age: rotation due for pensions\/1/,
-    );
+    expectStatus(r, 1, /key age: rotation due for pensions\/1/);
     // Today nothing is due: the request stays in the log, but the clock says the epoch is young.
     expect(embassy(['jobs', 'key-age', '--data-dir', dir]).status).toBe(0);
   });

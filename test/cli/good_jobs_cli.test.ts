@@ -2,7 +2,7 @@ import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { embassy, exportAndVerify } from './run.ts';
+import { embassy, exportAndVerify, keyGeneration } from './run.ts';
 
 const dir = join(mkdtempSync(join(tmpdir(), 'embassy-jobs-cli-')), 'deployment');
 
@@ -40,17 +40,7 @@ describe('embassy jobs', () => {
 
 describe('embassy ceremony run on the demo deployment (not a rehearsal)', () => {
   it('generates a new domain key into the custodian tokens and publishes it in a new roster version', () => {
-    const r = embassy([
-      'ceremony',
-      'run',
-      'key-generation',
-      '--data-dir',
-      dir,
-      '--param',
-      'domain=census',
-      '--param',
-      'threshold=3',
-    ]);
+    const r = keyGeneration(dir, 'census');
     expect(r.stderr).toBe('');
     expect(r.stdout.toString()).toMatch(
       /ceremony cer-key-generation-\S+ completed; transcript in the audit log at seq \d+/,

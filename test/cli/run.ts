@@ -25,6 +25,31 @@ export function embassy(
   return { status: r.status, stdout: r.stdout, stderr: r.stderr.toString() };
 }
 
+/** The test-support CLI (test/support/embassy-with-faults.ts): {@link embassy} with faults and a clock set by `env`. */
+export function embassyForTests(args: string[], env: NodeJS.ProcessEnv): Run {
+  const r = spawnSync(process.execPath, ['--import', 'tsx', WITH_TEST_SUPPORT, ...args], {
+    env: { ...process.env, ...env },
+  });
+  return { status: r.status, stdout: r.stdout, stderr: r.stderr.toString() };
+}
+
+const WITH_TEST_SUPPORT = fileURLToPath(new URL('../support/embassy-with-faults.ts', import.meta.url));
+
+/** `embassy ceremony run key-generation` on the deployment in `dir`: a new `domain`, 3 of its custodians, more `--param`s. */
+export const keyGeneration = (dir: string, domain: string, params: string[] = []): Run =>
+  embassy([
+    'ceremony',
+    'run',
+    'key-generation',
+    '--data-dir',
+    dir,
+    '--param',
+    `domain=${domain}`,
+    '--param',
+    'threshold=3',
+    ...params.flatMap((p) => ['--param', p]),
+  ]);
+
 /**
  * `embassy audit export` of a development deployment, then `embassy audit verify` against the
  * anchors the deployment keeps for its auditor (DIR/roster-pin, DIR/log-key.vkey).
